@@ -1,0 +1,33 @@
+// One registry of Kiln's error codes: stable strings that logs, API answers and failure types use.
+// A test keeps this table and docs/ERRORS.md in sync.
+export const ERROR_CODES = {
+  CONFIG_INVALID: { status: 500, message: 'The configuration file is invalid' },
+  CONFIG_NOT_FOUND: { status: 500, message: 'The configuration file was not found' },
+  SECRET_UNREADABLE: { status: 500, message: 'A secret file or environment variable could not be read' },
+  TEMPORAL_UNAVAILABLE: { status: 503, message: 'The Temporal server does not answer' },
+  DOCKER_UNAVAILABLE: { status: 503, message: 'The Docker engine does not answer' },
+  BUILDER_IMAGE_MISSING: { status: 500, message: 'The builder image is not in the Docker engine (run the setup)' },
+  RECIPE_INVALID: { status: 422, message: 'A package recipe could not be read' },
+  RECIPE_VERSION_UNCHANGED: { status: 422, message: 'A package changed but its version did not' },
+  DEPENDENCY_CYCLE: { status: 422, message: 'Packages build-depend on each other in a cycle' },
+  DEPENDENCY_FAILED: { status: 422, message: 'A build dependency of this package could not be built' },
+  WEBHOOK_PAYLOAD_INVALID: { status: 400, message: 'The webhook body is not a valid push event' },
+  WEBHOOK_SIGNATURE_INVALID: { status: 401, message: 'The webhook signature or token is missing or wrong' },
+  TREE_UNKNOWN: { status: 404, message: 'No tree of that name is configured' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class KilnError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown) {
+    super(message ?? ERROR_CODES[code].message);
+    this.name = 'KilnError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.details = details;
+  }
+}

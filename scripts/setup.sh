@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Bring this machine to a working Kiln: Debian packages, a running Docker engine, the Temporal CLI, builder images,
+# node modules. Idempotent: every step checks first and skips what is already there, so a second run takes seconds.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+source scripts/lib/mirror.sh
+
+tools=${KILN_TOOLS_DIR:-$root/.tools}
+temporal_version=v1.5.1   # newest temporalio/cli tag without replace directives (see docs/ARCHITECTURE.md)
+suites=(bookworm)
+arches=(amd64 i386)
+apt_packages=(docker.io debootstrap minisign gnupg apt-utils dpkg-dev rsync xz-utils curl git ca-certificates)
+
+step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# 1. Debian packages: install only the missing ones (dpkg-query is instant; apt-get update only when needed).
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. Docker engine: start dockerd in the background if nothing answers on the socket (no systemd here).
+if ! docker info >/dev/null 2>&1; then
+  step "starting the Docker engine (log: /var/log/kiln-dockerd.log)"
+  as_root bash -c 'nohup dockerd >>/var/log/kiln-dockerd.log 2>&1 </dev/null &'
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { echo "setup: dockerd did not come up; see /var/log/kiln-dockerd.log" >&2; exit 1; }
+fi
+
+# 3. Temporal CLI (dev server with SQLite and the Web UI): a temporal on PATH wins; else build it once from the Go
+#    module proxy into the git-ignored tools dir.
+mkdir -p "$tools/bin"
+if [ ! -x "$tools/bin/temporal" ]; then
+  if command -v temporal >/dev/null 2>&1; then
+    ln -sf "$(command -v temporal)" "$tools/bin/temporal"
+  else
+    step "building the Temporal CLI $temporal_version from its Go module (one time, a few minutes)"
+    CGO_ENABLED=0 GOBIN="$tools/bin" go install "github.com/temporalio/cli/cmd/temporal@$temporal_version"
+  fi
+fi
+
+# 4. Builder images, tagged by a hash of their recipe: a changed recipe gets a new tag and is rebuilt.
+recipe_hash=$(cat images/debian/build-image.sh images/debian/packages.txt | sha256sum | cut -c1-12)
+mirror=$(debian_mirror)
+for suite in "${suites[@]}"; do
+  for arch in "${arches[@]}"; do
+    tag="kiln-builder:$suite-$arch-$recipe_hash"
+    if ! docker image inspect "$tag" >/dev/null 2>&1; then
+      step "building builder image $tag (debootstrap, about two minutes)"
+      KILN_TOOLS_DIR="$tools" as_root images/debian/build-image.sh "$arch" "$suite" "$tag" "$mirror"
+    fi
+  done
+done
+
+# 5. Node modules, reinstalled only when the lockfile changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "installing node modules (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+step "ready"

@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builderImageTag } from '../../domain/builder-image';
+import { ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queues';
+import { createBuildWorker } from '../../workers/build-worker';
+import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
+import { connectToTestServer, uniqueId, withWorkers, workflowBundle, type TemporalTestContext } from '../helpers/temporal';
+
+// Smoke test of the whole foundation: a workflow on the real Temporal server runs an activity on a build worker,
+// which runs a real container from the builder image through dockerode and returns its output and exit code.
+describe('builderProbeWorkflow', () => {
+  let t: TemporalTestContext;
+  beforeAll(async () => { t = await connectToTestServer(); });
+  afterAll(async () => { await t?.close(); });
+
+  it.each(['amd64', 'i386'])('runs the %s builder image and reports it', async (arch) => {
+    const orchestrator = await createOrchestratorWorker({
+      connection: t.workerConnection, namespace: t.namespace, workflowBundle: await workflowBundle(),
+    });
+    const builder = await createBuildWorker({ connection: t.workerConnection, namespace: t.namespace, arch });
+    const result = await withWorkers([orchestrator, builder], () =>
+      t.client.workflow.execute('builderProbeWorkflow', {
+        taskQueue: ORCHESTRATOR_TASK_QUEUE,
+        workflowId: uniqueId(`probe-${arch}`),
+        args: [{ suite: 'bookworm', arch }],
+      }),
+    );
+    expect(result.image).toBe(builderImageTag('bookworm', arch));
+    expect(result.exitCode).toBe(0);
+    expect(result.output).toContain(`arch=${arch} user=builder`);
+    expect(result.output).toMatch(/Debian dpkg-buildpackage version 1\.21/);
+  });
+});

@@ -1,0 +1,23 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queues';
+import { workflowsPath } from './lib/workflow-source';
+
+export interface OrchestratorWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue?: string;
+  /** A prebuilt bundle (tests share one); otherwise workflows/ is bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  activities?: WorkerOptions['activities'];
+}
+
+/** Runs every workflow, and the orchestrator's own activities (git, plan, WIP repo, snapshot, index, publish). */
+export function createOrchestratorWorker(options: OrchestratorWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? ORCHESTRATOR_TASK_QUEUE,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+    activities: options.activities ?? {},
+  });
+}
