@@ -5,7 +5,7 @@ import { PROJECT_ROOT } from './project-paths';
 
 // Builder images are tagged by a hash of their recipe (scripts/setup.sh computes the same hash): a changed recipe
 // means a new tag, and builds keyed by image tag are redone with it.
-const RECIPE_FILES = ['images/debian/build-image.sh', 'images/debian/packages.txt'];
+const RECIPE_FILES = ['images/debian/build-image.sh', 'images/debian/packages.txt', 'images/debian/kiln-build'];
 
 let cachedHash: string | undefined;
 

@@ -47,7 +47,7 @@ if [ ! -x "$tools/bin/temporal" ]; then
 fi
 
 # 4. Builder images, tagged by a hash of their recipe: a changed recipe gets a new tag and is rebuilt.
-recipe_hash=$(cat images/debian/build-image.sh images/debian/packages.txt | sha256sum | cut -c1-12)
+recipe_hash=$(cat images/debian/build-image.sh images/debian/packages.txt images/debian/kiln-build | sha256sum | cut -c1-12)
 mirror=$(debian_mirror)
 for suite in "${suites[@]}"; do
   for arch in "${arches[@]}"; do

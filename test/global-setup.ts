@@ -16,10 +16,12 @@ declare module 'vitest' {
 // One real Temporal dev server per test run (fresh SQLite file), shared by every integration file; and the real
 // Docker engine. Either missing is a failure naming the setup command, never a silent skip.
 let server: TemporalDevServer | undefined;
+let serverDir: string | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   await checkDockerEngine();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-test-temporal-'));
+  serverDir = dir;
   server = new TemporalDevServer({
     dbFile: path.join(dir, 'temporal.db'),
     logFile: path.join(dir, 'temporal.log'),
@@ -33,4 +35,5 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await server?.stop();
+  if (serverDir) fs.rmSync(serverDir, { recursive: true, force: true });
 }

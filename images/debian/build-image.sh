@@ -19,6 +19,7 @@ chroot "$work/rootfs" useradd --create-home --uid 1000 --shell /bin/bash builder
 # A build image is cattle: no apt cache, no docs, no lists (each build runs apt-get update itself).
 chroot "$work/rootfs" apt-get clean
 rm -rf "$work/rootfs/var/lib/apt/lists/"* "$work/rootfs/usr/share/doc/"* "$work/rootfs/usr/share/man/"*
+install -m 0755 "$here/kiln-build" "$work/rootfs/usr/local/bin/kiln-build"
 printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$work/rootfs/etc/apt/apt.conf.d/90kiln"
 
 case "$arch" in
