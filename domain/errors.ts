@@ -14,6 +14,9 @@ export const ERROR_CODES = {
   WEBHOOK_PAYLOAD_INVALID: { status: 400, message: 'The webhook body is not a valid push event' },
   WEBHOOK_SIGNATURE_INVALID: { status: 401, message: 'The webhook signature or token is missing or wrong' },
   TREE_UNKNOWN: { status: 404, message: 'No tree of that name is configured' },
+  MINISIGN_KEY_INVALID: { status: 500, message: 'A minisign key is malformed or unsupported' },
+  MINISIGN_PASSWORD_WRONG: { status: 500, message: 'The password does not decrypt the minisign secret key' },
+  MINISIGN_SIGNATURE_INVALID: { status: 422, message: 'A minisign signature is malformed or does not verify' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
