@@ -1,0 +1,27 @@
+// Defaults and closed vocabularies of the configuration, in one place: the schema, the resolver and
+// docs/CONFIGURATION.md all state these same values.
+
+export const ARCHITECTURES = ['amd64', 'i386'] as const;
+export const PACKAGE_FORMATS = ['deb'] as const;
+
+export const DEFAULT_API = { port: 8080, host: '127.0.0.1' } as const;
+
+export const DEFAULT_TEMPORAL = {
+  address: '127.0.0.1:7233',
+  namespace: 'default',
+  uiUrl: 'http://127.0.0.1:8233',
+  embedded: true,
+} as const;
+
+export const DEFAULT_BUILD = {
+  concurrency: 2,
+  timeoutMinutes: 60,
+  memoryMb: 2048,
+  cpus: 1,
+  pids: 1024,
+} as const;
+
+/** Narrows a string (a CLI flag, an env var) to a configured-architecture name. */
+export function isArchitecture(value: string): value is (typeof ARCHITECTURES)[number] {
+  return (ARCHITECTURES as readonly string[]).includes(value);
+}

@@ -1,0 +1,16 @@
+// The server configuration: one YAML file, validated at start, typed and deeply frozen (docs/CONFIGURATION.md).
+export { loadConfig, parseConfig } from './load';
+export { findTree } from './find-tree';
+export { ARCHITECTURES, PACKAGE_FORMATS, isArchitecture, DEFAULT_API, DEFAULT_BUILD, DEFAULT_TEMPORAL } from './defaults';
+export type {
+  ApiConfig,
+  Architecture,
+  BuildLimits,
+  ConfigProblem,
+  KilnConfig,
+  PackageFormat,
+  TemporalConfig,
+  TreeConfig,
+  WebhookConfig,
+} from './types';
+export type { Env } from './secrets';

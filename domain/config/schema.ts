@@ -1,0 +1,100 @@
+import { ARCHITECTURES, PACKAGE_FORMATS } from './defaults';
+
+// The JSON schema of the config file (ajv, draft-07). `errorHint` is an annotation read by problems.ts: the message a
+// user sees when a `pattern` or property-count rule fails, instead of echoing a regular expression at them.
+// Rules a schema states badly (unique tree names, git branch names, git URLs) live in semantic-checks.ts.
+
+const NAME_PATTERN = '^[a-z0-9][a-z0-9._-]{0,62}$';
+
+const buildLimits = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    concurrency: { type: 'integer', minimum: 1, maximum: 64 },
+    timeoutMinutes: { type: 'integer', minimum: 1, maximum: 1440 },
+    // Docker refuses tiny memory limits, and no Debian build fits in less anyway.
+    memoryMb: { type: 'integer', minimum: 64 },
+    cpus: { type: 'number', exclusiveMinimum: 0, maximum: 256 },
+    pids: { type: 'integer', minimum: 32 },
+  },
+} as const;
+
+const httpUrl = {
+  type: 'string',
+  pattern: '^https?://[^\\s/?#]+[^\\s]*$',
+  errorHint: 'must be an http:// or https:// URL',
+} as const;
+
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['dataDir', 'trees'],
+  properties: {
+    dataDir: { type: 'string', minLength: 1 },
+    api: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        port: { type: 'integer', minimum: 1, maximum: 65535 },
+        host: { type: 'string', minLength: 1 },
+        publicUrl: httpUrl,
+      },
+    },
+    temporal: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        address: {
+          type: 'string',
+          pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$',
+          errorHint: 'must be host:port, e.g. 127.0.0.1:7233',
+        },
+        namespace: { type: 'string', minLength: 1 },
+        uiUrl: httpUrl,
+        embedded: { type: 'boolean' },
+      },
+    },
+    build: buildLimits,
+    trees: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'url', 'format', 'distribution', 'branches', 'architectures'],
+        properties: {
+          name: {
+            type: 'string',
+            pattern: NAME_PATTERN,
+            errorHint: 'must be 1-63 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit',
+          },
+          url: { type: 'string', minLength: 1 },
+          format: { enum: [...PACKAGE_FORMATS] },
+          distribution: {
+            type: 'string',
+            pattern: NAME_PATTERN,
+            errorHint: 'must be a Debian suite or codename such as bookworm (lowercase letters, digits, ".", "_" or "-")',
+          },
+          branches: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+          architectures: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...ARCHITECTURES] } },
+          build: buildLimits,
+          webhook: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            maxProperties: 1,
+            errorHint: 'must give exactly one of secretFile, secretEnv',
+            properties: {
+              secretFile: { type: 'string', minLength: 1 },
+              secretEnv: {
+                type: 'string',
+                pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+                errorHint: 'must be an environment variable name (letters, digits and "_", not starting with a digit)',
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;

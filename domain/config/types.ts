@@ -1,0 +1,99 @@
+import type { Secret } from '../secret';
+import type { ARCHITECTURES, PACKAGE_FORMATS } from './defaults';
+
+// The loaded configuration: every default applied, every path absolute, secrets read, deeply frozen.
+
+export type Architecture = (typeof ARCHITECTURES)[number];
+export type PackageFormat = (typeof PACKAGE_FORMATS)[number];
+
+/** Resource limits of one build container; `concurrency` is per architecture. */
+export interface BuildLimits {
+  readonly concurrency: number;
+  readonly timeoutMinutes: number;
+  readonly memoryMb: number;
+  readonly cpus: number;
+  readonly pids: number;
+}
+
+export interface ApiConfig {
+  readonly port: number;
+  readonly host: string;
+  /** Base URL users and webhooks reach the API at, without a trailing slash. */
+  readonly publicUrl: string;
+}
+
+export interface TemporalConfig {
+  /** `host:port` of the Temporal frontend. */
+  readonly address: string;
+  readonly namespace: string;
+  readonly uiUrl: string;
+  /** true: Kiln's start command runs the Temporal dev server itself. */
+  readonly embedded: boolean;
+}
+
+export interface WebhookConfig {
+  /** Absolute path the secret was read from, when it came from a file. */
+  readonly secretFile?: string;
+  /** Environment variable the secret was read from, when it came from the environment. */
+  readonly secretEnv?: string;
+  readonly secret: Secret;
+}
+
+export interface TreeConfig {
+  readonly name: string;
+  /** A remote git URL as written, or a local path made absolute against the config file's folder. */
+  readonly url: string;
+  readonly format: PackageFormat;
+  readonly distribution: string;
+  readonly branches: readonly string[];
+  /** Order matters: the first architecture also builds `Architecture: all` packages. */
+  readonly architectures: readonly Architecture[];
+  /** The global limits with this tree's overrides merged in. */
+  readonly build: BuildLimits;
+  /** Absent: the tree accepts no webhooks at all. */
+  readonly webhook?: WebhookConfig;
+}
+
+export interface KilnConfig {
+  /** Absolute. */
+  readonly dataDir: string;
+  readonly api: ApiConfig;
+  readonly temporal: TemporalConfig;
+  readonly build: BuildLimits;
+  readonly trees: readonly TreeConfig[];
+}
+
+/** One thing wrong with the file: `path` in dotted/bracket form, e.g. `trees[0].architectures[1]`. */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+// What the file holds once the schema accepted it (before defaults, path resolution and secrets).
+
+export interface BuildLimitsInput {
+  concurrency?: number;
+  timeoutMinutes?: number;
+  memoryMb?: number;
+  cpus?: number;
+  pids?: number;
+}
+
+export interface TreeInput {
+  name: string;
+  url: string;
+  format: PackageFormat;
+  distribution: string;
+  branches: string[];
+  architectures: Architecture[];
+  build?: BuildLimitsInput;
+  webhook?: { secretFile?: string; secretEnv?: string };
+}
+
+export interface ConfigInput {
+  dataDir: string;
+  api?: { port?: number; host?: string; publicUrl?: string };
+  temporal?: { address?: string; namespace?: string; uiUrl?: string; embedded?: boolean };
+  build?: BuildLimitsInput;
+  trees: TreeInput[];
+}

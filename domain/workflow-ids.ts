@@ -1,0 +1,15 @@
+// Workflow IDs are derived, never random: a redelivered webhook or a repeated `kiln push` finds the same workflow.
+
+/** One coordinator per tree and branch: orders its pushes and supersedes older ones. */
+export function branchWorkflowId(tree: string, branch: string): string {
+  return `branch/${tree}/${branch}`;
+}
+
+/** `push/<tree>/<branch>/<commit>`: branch slashes are kept, Temporal IDs allow any characters. */
+export function pushWorkflowId(tree: string, branch: string, commit: string): string {
+  return `push/${tree}/${branch}/${commit}`;
+}
+
+export function archWorkflowId(pushWorkflowId: string, arch: string): string {
+  return `${pushWorkflowId}/${arch}`;
+}
