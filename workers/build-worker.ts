@@ -1,11 +1,13 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createBuildActivities } from '../activities/build-activities';
+import type { DataLayout } from '../domain/data-layout';
 import { buildTaskQueue } from '../domain/task-queues';
 
 export interface BuildWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   arch: string;
+  layout: DataLayout;
   /** Builds this worker runs at once; the per-arch cap of a push is enforced by the workflow. */
   maxConcurrentBuilds?: number;
 }
@@ -16,7 +18,7 @@ export function createBuildWorker(options: BuildWorkerOptions): Promise<Worker> 
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: buildTaskQueue(options.arch),
-    activities: createBuildActivities(),
+    activities: createBuildActivities({ layout: options.layout }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentBuilds ?? 2,
   });
 }

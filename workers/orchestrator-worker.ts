@@ -1,4 +1,7 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createOrchestratorActivities } from '../activities/orchestrator-activities';
+import type { KilnConfig } from '../domain/config';
+import { DataLayout } from '../domain/data-layout';
 import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queues';
 import { workflowsPath } from './lib/workflow-source';
 
@@ -8,7 +11,7 @@ export interface OrchestratorWorkerOptions {
   taskQueue?: string;
   /** A prebuilt bundle (tests share one); otherwise workflows/ is bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  activities?: WorkerOptions['activities'];
+  config: KilnConfig;
 }
 
 /** Runs every workflow, and the orchestrator's own activities (git, plan, WIP repo, snapshot, index, publish). */
@@ -18,6 +21,6 @@ export function createOrchestratorWorker(options: OrchestratorWorkerOptions): Pr
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? ORCHESTRATOR_TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
-    activities: options.activities ?? {},
+    activities: createOrchestratorActivities({ config: options.config, layout: new DataLayout(options.config.dataDir) }),
   });
 }

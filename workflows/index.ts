@@ -1,2 +1,5 @@
 // Every workflow type Kiln registers; the orchestrator worker bundles this file.
 export { builderProbeWorkflow } from './builder-probe';
+export { branchWorkflow } from './branch';
+export { pushWorkflow } from './push';
+export { archBuildWorkflow } from './arch-builds';

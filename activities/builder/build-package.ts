@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { debPackageEntry } from '../deb/package-entry';
@@ -8,6 +9,7 @@ import type { BuildOutcome, BuildSpec, BuiltArtifact } from '../../domain/build'
 import type { DataLayout, PushRef } from '../../domain/data-layout';
 import { readJsonIfExists, writeJsonAtomic } from '../../domain/atomic-file';
 import { ArtifactStore } from '../store/artifact-store';
+import { snapshotWip } from '../wip/wip-repo';
 import { requireImage } from '../docker/engine';
 import { runContainer } from '../docker/run-container';
 import { inArchPersonality } from './personality';
@@ -97,13 +99,9 @@ async function runBuild(
   await fs.promises.mkdir(out, { recursive: true });
 
   const binds = [`${recipe}:/src:ro`, `${out}:/out`];
-  const wip = layout.wip(request.push);
-  if (fs.existsSync(path.join(wip, 'wip.gpg'))) {
-    binds.push(`${path.join(wip, 'wip.gpg')}:/wip/wip.gpg:ro`);
-    for (const lane of [request.arch, 'all']) {
-      if (fs.existsSync(path.join(wip, lane))) binds.push(`${path.join(wip, lane)}:/wip/${lane}:ro`);
-    }
-  }
+  // This push's WIP lanes for the arch, frozen as of now: what the build's dependencies were built into.
+  const wipView = path.join(work, 'wip');
+  if (await snapshotWip(layout, request.push, [request.arch, 'all'], wipView)) binds.push(`${wipView}:/wip:ro`);
 
   const started = Date.now();
   write(`\n===== kiln: building ${request.source} ${request.version} for ${request.arch} (scope ${request.scope}) =====\n`);
@@ -117,7 +115,7 @@ async function runBuild(
       env: { DEB_BUILD_OPTIONS: `parallel=${Math.max(1, Math.floor(request.limits.cpus))}` },
       binds,
       limits: { memoryMb: request.limits.memoryMb, cpus: request.limits.cpus, pids: request.limits.pids },
-      labels: { 'org.kiln.build-key': key, 'org.kiln.worker-pid': String(process.pid) },
+      labels: { 'org.kiln.build-key': key, 'org.kiln.worker-pid': String(process.pid), 'org.kiln.worker-host': os.hostname() },
       timeoutMs: request.limits.timeoutMinutes * 60_000,
       signal: hooks.signal,
       onOutput: write,

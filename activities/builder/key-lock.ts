@@ -33,17 +33,29 @@ export class KeyLock {
     return undefined;
   }
 
+  /** Stale: its holder on this host is dead (known at once), or it was not refreshed for STALE_MS (any host). */
   private static async isStale(file: string): Promise<boolean> {
     try {
-      const stat = await fs.promises.stat(file);
+      const [stat, text] = await Promise.all([fs.promises.stat(file), fs.promises.readFile(file, 'utf8')]);
+      const owner = JSON.parse(text) as { host?: string; pid?: number };
+      if (owner.host === os.hostname() && typeof owner.pid === 'number' && !processAlive(owner.pid)) return true;
       return Date.now() - stat.mtimeMs > KeyLock.STALE_MS;
     } catch {
-      return true;
+      return true; // vanished or torn: take it
     }
   }
 
   async release(): Promise<void> {
     if (this.refresher) clearInterval(this.refresher);
     await fs.promises.rm(this.file, { force: true });
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -71,6 +71,32 @@ export class WipRepo {
   }
 }
 
+/**
+ * Copy (hardlink) the current state of some lanes of a push's WIP repository into `target`, under the WIP lock: a
+ * build mounts this snapshot, so an update landing while apt reads cannot give it a Packages/InRelease mismatch.
+ * Returns false when the push has no WIP repository yet.
+ */
+export async function snapshotWip(layout: DataLayout, push: PushRef, lanes: string[], target: string): Promise<boolean> {
+  const dir = layout.wip(push);
+  if (!fs.existsSync(path.join(dir, 'wip.gpg'))) return false;
+  const lock = await acquire(path.join(dir, '.lock'));
+  try {
+    await fs.promises.mkdir(target, { recursive: true });
+    await fs.promises.copyFile(path.join(dir, 'wip.gpg'), path.join(target, 'wip.gpg'));
+    for (const lane of lanes) {
+      const laneDir = path.join(dir, lane);
+      if (!fs.existsSync(path.join(laneDir, 'InRelease'))) continue;
+      for (const name of await fs.promises.readdir(laneDir)) {
+        if (name.startsWith('.') || name === 'kiln-manifest.json') continue;
+        await linkInto(path.join(laneDir, name), path.join(target, lane, name));
+      }
+    }
+    return true;
+  } finally {
+    await lock.release();
+  }
+}
+
 async function linkInto(source: string, target: string): Promise<void> {
   await fs.promises.mkdir(path.dirname(target), { recursive: true });
   if (fs.existsSync(target)) return;

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builderImageTag } from '../../domain/builder-image';
+import { DataLayout } from '../../domain/data-layout';
 import { ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queues';
 import { createBuildWorker } from '../../workers/build-worker';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
+import { testConfig } from '../helpers/config';
 import { connectToTestServer, uniqueId, withWorkers, workflowBundle, type TemporalTestContext } from '../helpers/temporal';
 
 // Smoke test of the whole foundation: a workflow on the real Temporal server runs an activity on a build worker,
@@ -13,10 +15,13 @@ describe('builderProbeWorkflow', () => {
   afterAll(async () => { await t?.close(); });
 
   it.each(['amd64', 'i386'])('runs the %s builder image and reports it', async (arch) => {
+    const config = testConfig([{ name: 'probe', url: '/nonexistent' }]);
     const orchestrator = await createOrchestratorWorker({
-      connection: t.workerConnection, namespace: t.namespace, workflowBundle: await workflowBundle(),
+      connection: t.workerConnection, namespace: t.namespace, workflowBundle: await workflowBundle(), config,
     });
-    const builder = await createBuildWorker({ connection: t.workerConnection, namespace: t.namespace, arch });
+    const builder = await createBuildWorker({
+      connection: t.workerConnection, namespace: t.namespace, arch, layout: new DataLayout(config.dataDir),
+    });
     const result = await withWorkers([orchestrator, builder], () =>
       t.client.workflow.execute('builderProbeWorkflow', {
         taskQueue: ORCHESTRATOR_TASK_QUEUE,

@@ -1,0 +1,39 @@
+import { Context } from '@temporalio/activity';
+import type { KilnConfig } from '../domain/config';
+import { writeJsonAtomic } from '../domain/atomic-file';
+import type { DataLayout, PushRef } from '../domain/data-layout';
+import type { Plan, PushStatus } from '../domain/push';
+import { planPush } from './plan/plan-push';
+import { WipKey } from './wip/wip-key';
+import { WipRepo } from './wip/wip-repo';
+
+export interface OrchestratorDeps {
+  config: KilnConfig;
+  layout: DataLayout;
+}
+
+/** Activities of the orchestrator worker (task queue `kiln`): git, plan, WIP repository, records. */
+export function createOrchestratorActivities({ config, layout }: OrchestratorDeps) {
+  const wipKey = new WipKey(layout.wipKeyDir);
+  return {
+    async planPush({ push }: { push: PushRef }): Promise<Plan> {
+      const beat = setInterval(() => Context.current().heartbeat(), 10_000);
+      try {
+        return await planPush(config, layout, push, { progress: (step) => Context.current().heartbeat(step) });
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    async addToWip({ push, keys }: { push: PushRef; keys: string[] }): Promise<{ lanes: string[] }> {
+      return new WipRepo(layout, wipKey, push).add(keys);
+    },
+
+    /** The push's JSON record, rewritten whole and atomically at each change of the push's state. */
+    async writePushRecord(status: PushStatus): Promise<void> {
+      await writeJsonAtomic(layout.pushRecord(status.push), { ...status, recordedAt: new Date().toISOString() });
+    },
+  };
+}
+
+export type OrchestratorActivities = ReturnType<typeof createOrchestratorActivities>;

@@ -1,0 +1,46 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { KilnConfig } from '../../domain/config';
+import type { DataLayout, PushRef } from '../../domain/data-layout';
+import { planBuilds } from '../../domain/plan/plan-builds';
+import type { Plan } from '../../domain/push';
+import { TreeMirror } from '../git/mirror';
+import { readPublishedSources } from './published-state';
+import { readRecipes } from './read-recipes';
+
+export interface PlanHooks {
+  progress?: (step: string) => void;
+}
+
+/**
+ * Fetch the tree, read every recipe at the pushed commit, compare with the branch's repository, and export the
+ * recipes that will build. Retrying is safe: every step is idempotent.
+ */
+export async function planPush(config: KilnConfig, layout: DataLayout, push: PushRef, hooks: PlanHooks = {}): Promise<Plan> {
+  const tree = config.trees.find((t) => t.name === push.tree);
+  if (!tree) throw ApplicationFailure.nonRetryable(`no tree named ${push.tree} is configured`, 'TREE_UNKNOWN');
+  if (!tree.branches.includes(push.branch)) {
+    throw ApplicationFailure.nonRetryable(`branch ${push.branch} is not configured for tree ${push.tree}`, 'BRANCH_UNKNOWN');
+  }
+  const mirror = new TreeMirror(tree.url, layout.gitMirror(tree.name));
+  hooks.progress?.('fetching');
+  await mirror.sync();
+  if (!(await mirror.hasCommit(push.commit))) {
+    throw ApplicationFailure.nonRetryable(`commit ${push.commit} is not in ${tree.url}`, 'COMMIT_UNKNOWN');
+  }
+  hooks.progress?.('reading recipes');
+  const { recipes, invalid } = await readRecipes(mirror, tree.format, push.commit);
+  const published = await readPublishedSources(layout, tree.name, push.branch);
+  const planned = planBuilds({ arches: [...tree.architectures], recipes, invalid, published });
+
+  hooks.progress?.('exporting recipes');
+  for (const treeHash of new Set(planned.builds.map((b) => b.treeHash))) {
+    await mirror.exportTree(treeHash, layout.recipe(tree.name, treeHash));
+  }
+  return {
+    push,
+    suite: tree.distribution,
+    arches: [...tree.architectures],
+    limits: { ...tree.build },
+    ...planned,
+  };
+}

@@ -1,0 +1,113 @@
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { simpleGit } from 'simple-git';
+import { requestPush } from '../api/intake/request-push';
+import { findTree, loadConfig, type KilnConfig } from '../domain/config';
+import { KilnError } from '../domain/errors';
+import { PROJECT_ROOT } from '../domain/project-paths';
+import { pushWorkflowId } from '../domain/workflow-ids';
+import type { PushStatus } from '../domain/push';
+import { cancelSignal, pushStatusQuery, retrySignal } from '../workflows/messages';
+import { failureReport } from './progress';
+import { waitForPush } from './push-wait';
+import { connectClient } from './temporal';
+
+const USAGE = `usage: kiln <command> [options]
+
+  push <tree> [--branch B] [--commit SHA] [--wait]   build a push (default: the branch's head)
+  status <tree> [--branch B] --commit SHA [--json]     a push's builds
+  retry <tree> [--branch B] --commit SHA [--package P] [--arch A]
+  cancel <tree> [--branch B] --commit SHA
+
+options: --config FILE (else $KILN_CONFIG, else ./kiln.yaml)
+exit codes: 0 ok, 1 the push failed, 2 bad usage or input, 3 Kiln unreachable`;
+
+const EXIT = { ok: 0, failed: 1, usage: 2, unavailable: 3 } as const;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' }, branch: { type: 'string' }, commit: { type: 'string' }, wait: { type: 'boolean' },
+      json: { type: 'boolean' }, package: { type: 'string' }, arch: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, treeName] = positionals;
+  if (values.help || !command) { console.log(USAGE); return values.help ? EXIT.ok : EXIT.usage; }
+  if (!['push', 'status', 'retry', 'cancel'].includes(command)) throw usage(`unknown command ${command}`);
+  if (!treeName) throw usage(`${command} needs a tree name`);
+
+  const config = loadConfig(path.resolve(values.config ?? process.env.KILN_CONFIG ?? path.join(PROJECT_ROOT, 'kiln.yaml')));
+  const tree = findTree(config, treeName);
+  const branch = values.branch ?? tree.branches[0];
+  if (!tree.branches.includes(branch)) throw usage(`branch ${branch} is not configured for ${tree.name} (configured: ${tree.branches.join(', ')})`);
+  if (values.commit !== undefined && !/^[0-9a-f]{40}$/.test(values.commit)) throw usage(`--commit must be a full 40-digit hex commit id, got ${values.commit}`);
+
+  const { client, close } = await connectClient(config);
+  try {
+    if (command === 'push') {
+      const commit = values.commit ?? (await branchHead(config, tree.name, branch));
+      const { workflowId } = await requestPush(client, { tree: tree.name, branch, commit }, `cli:${process.env.USER ?? 'unknown'}`);
+      console.log(`push ${workflowId}`);
+      console.log(`  Temporal UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`);
+      return values.wait ? waitForPush(client, workflowId, (line) => console.log(line)) : EXIT.ok;
+    }
+    if (!values.commit) throw usage(`${command} needs --commit`);
+    const handle = client.workflow.getHandle(pushWorkflowId(tree.name, branch, values.commit));
+    if (command === 'status') {
+      const status: PushStatus = await handle.query(pushStatusQuery);
+      if (values.json) console.log(JSON.stringify(status, null, 2));
+      else printStatus(status);
+      return EXIT.ok;
+    }
+    if (command === 'retry') {
+      await handle.signal(retrySignal, { source: values.package, arch: values.arch });
+      console.log(`retry requested for ${handle.workflowId}${values.package ? ` (${values.package}${values.arch ? `/${values.arch}` : ''})` : ''}`);
+      return EXIT.ok;
+    }
+    await handle.signal(cancelSignal, { reason: `cancelled from the CLI by ${process.env.USER ?? 'unknown'}` });
+    console.log(`cancel requested for ${handle.workflowId}`);
+    return EXIT.ok;
+  } finally {
+    await close();
+  }
+}
+
+async function branchHead(config: KilnConfig, treeName: string, branch: string): Promise<string> {
+  const url = findTree(config, treeName).url;
+  const out = await simpleGit().listRemote([url, `refs/heads/${branch}`]).catch((err: unknown) => {
+    throw new KilnError('CONFIG_INVALID', `cannot read ${url}: ${String(err)}`);
+  });
+  const commit = /^([0-9a-f]{40})\s/m.exec(out)?.[1];
+  if (!commit) throw usage(`branch ${branch} does not exist in ${url}`);
+  return commit;
+}
+
+function printStatus(status: PushStatus): void {
+  console.log(`${status.workflowId}: ${status.state}`);
+  for (const b of status.builds) {
+    const took = b.finishedAt && b.startedAt ? ` ${((b.finishedAt - b.startedAt) / 1000).toFixed(1)} s` : '';
+    console.log(`  ${b.arch.padEnd(6)} ${b.source.padEnd(24)} ${b.version.padEnd(12)} ${b.state}${took} (attempt ${b.attempt})  ${b.log}`);
+  }
+  for (const line of failureReport(status)) console.log(line);
+}
+
+class UsageError extends Error {}
+function usage(message: string): UsageError { return new UsageError(message); }
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`kiln: ${err.message}\n\n${USAGE}`);
+      process.exit(EXIT.usage);
+    }
+    if (err instanceof KilnError) {
+      console.error(`kiln: ${err.code}: ${err.message}`);
+      process.exit(err.code === 'TEMPORAL_UNAVAILABLE' ? EXIT.unavailable : EXIT.usage);
+    }
+    console.error(`kiln: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(EXIT.failed);
+  },
+);

@@ -1,0 +1,102 @@
+import type { BuildStatus, EntrySnapshot, PlannedBuild } from './build-graph';
+import type { PushRef } from './data-layout';
+
+// The shapes a push's workflows exchange: small (ids, paths, digests), never file contents or logs.
+
+export interface BuildLimitsInput {
+  concurrency: number;
+  timeoutMinutes: number;
+  memoryMb: number;
+  cpus: number;
+  pids: number;
+}
+
+export interface PlanError {
+  /** Package directory in the tree. */
+  dir: string;
+  source?: string;
+  code: string;
+  message: string;
+}
+
+export interface Plan {
+  push: PushRef;
+  suite: string;
+  arches: string[];
+  builds: PlannedBuild[];
+  /** Packages already in the branch's repository at the planned version. */
+  unchanged: Array<{ source: string; version: string }>;
+  /** Source packages the repository has and the tree no longer does. */
+  deleted: string[];
+  errors: PlanError[];
+  /** The tree's build limits at planning time. */
+  limits: BuildLimitsInput;
+}
+
+export interface PushInput {
+  push: PushRef;
+  requestedBy: string;
+  /** Older pushes of the branch still running: told to stop once this push knows what it wants. */
+  supersedes?: string[];
+}
+
+export type PushState =
+  | 'planning'
+  | 'building'
+  | 'failed'        // failed: awaiting retry or cancel
+  | 'succeeded'
+  | 'cancelling'
+  | 'cancelled'
+  | 'superseded';
+
+export interface ArchSummary {
+  arch: string;
+  workflowId: string;
+  state: 'building' | 'failed' | 'succeeded' | 'cancelled' | 'superseded';
+}
+
+export interface PushStatus {
+  workflowId: string;
+  push: PushRef;
+  state: PushState;
+  requestedBy: string;
+  startedAt: number;
+  finishedAt?: number;
+  supersededBy?: string;
+  plan?: { builds: number; unchanged: number; deleted: string[]; errors: PlanError[] };
+  arches: ArchSummary[];
+  builds: Array<BuildStatus & { log: string }>;
+}
+
+export interface PushResult {
+  outcome: 'succeeded' | 'cancelled' | 'superseded';
+  status: PushStatus;
+}
+
+export interface ArchBuildInput {
+  push: PushRef;
+  suite: string;
+  arch: string;
+  parentWorkflowId: string;
+  builds: PlannedBuild[];
+  limits: BuildLimitsInput;
+  /** Carried over continue-as-new. */
+  snapshot?: EntrySnapshot[];
+  external?: Record<string, string>;
+  stopping?: { wanted: string[] };
+}
+
+export interface ArchBuildResult {
+  arch: string;
+  outcome: 'succeeded' | 'superseded';
+}
+
+/** Identity of a build independent of the push: what a superseding push compares. */
+export function buildIdentity(b: Pick<PlannedBuild, 'arch' | 'scope' | 'treeHash'>): string {
+  return `${b.arch}:${b.scope}:${b.treeHash}`;
+}
+
+/** Log path relative to the data dir, as the API serves it. */
+export function buildLogPath(push: PushRef, source: string, arch: string): string {
+  return `logs/${push.tree}/${encodeURIComponent(push.branch)}/${push.commit}/${source}/${arch}.log`;
+}

@@ -1,0 +1,35 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { inject } from 'vitest';
+import { parseConfig, type KilnConfig } from '../../domain/config';
+
+export interface TestTree {
+  name: string;
+  url: string;
+  branches?: string[];
+  architectures?: string[];
+  concurrency?: number;
+  webhookSecretEnv?: string;
+}
+
+/** A real config (through the real loader) for a fresh data dir, pointing at the test run's Temporal server. */
+export function testConfig(trees: TestTree[], env: NodeJS.ProcessEnv = process.env): KilnConfig {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-data-'));
+  const yaml = [
+    `dataDir: ${dataDir}`,
+    `temporal: { address: "${inject('temporalAddress')}", embedded: false }`,
+    'trees:',
+    ...trees.flatMap((t) => [
+      `  - name: ${t.name}`,
+      `    url: ${t.url}`,
+      '    format: deb',
+      '    distribution: bookworm',
+      `    branches: [${(t.branches ?? ['main']).join(', ')}]`,
+      `    architectures: [${(t.architectures ?? ['amd64', 'i386']).join(', ')}]`,
+      `    build: { concurrency: ${t.concurrency ?? 2}, timeoutMinutes: 10, memoryMb: 1024, cpus: 1 }`,
+      ...(t.webhookSecretEnv ? [`    webhook: { secretEnv: ${t.webhookSecretEnv} }`] : []),
+    ]),
+  ].join('\n');
+  return parseConfig(yaml, dataDir, env);
+}

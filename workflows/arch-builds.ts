@@ -1,0 +1,132 @@
+import {
+  ActivityCancellationType, CancellationScope, condition, continueAsNew, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo,
+} from '@temporalio/workflow';
+import type { BuildActivities } from '../activities/build-activities';
+import type { OrchestratorActivities } from '../activities/orchestrator-activities';
+import { BuildGraph, type PlannedBuild } from '../domain/build-graph';
+import { buildIdentity, type ArchBuildInput, type ArchBuildResult } from '../domain/push';
+import { buildTaskQueue, ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queues';
+import { describeFailure, isCancellation } from './lib/failures';
+import {
+  archStateSignal, archStatusQuery, buildsChangedSignal, externalBuildSignal, retrySignal, supersedeSignal,
+} from './messages';
+
+type ArchState = 'building' | 'failed' | 'succeeded' | 'cancelled' | 'superseded';
+
+/**
+ * One architecture of a push: runs its build DAG with a concurrency cap, adds each success to the push's WIP
+ * repository, reports every build state to the push workflow, and when builds fail waits for `retry` (or for
+ * cancellation, or for a newer push to supersede it) instead of ending.
+ */
+export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuildResult> {
+  const { push, arch, limits } = input;
+  const graph = new BuildGraph(input.builds, input.snapshot, input.external);
+  const parent = getExternalWorkflowHandle(input.parentWorkflowId);
+  const { buildPackage } = proxyActivities<BuildActivities>({
+    taskQueue: buildTaskQueue(arch),
+    startToCloseTimeout: `${limits.timeoutMinutes + 10} minutes`,
+    // A killed build worker is noticed by its missing heartbeats (sent every 5 s), and the build starts again.
+    heartbeatTimeout: '20 seconds',
+    // Cancelled means the container is gone: wait for the activity to kill and remove it, not just ask.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 30 },
+  });
+  const { addToWip } = proxyActivities<OrchestratorActivities>({
+    taskQueue: ORCHESTRATOR_TASK_QUEUE,
+    // Short: a WIP update takes well under a second, and a killed orchestrator's attempt is retried this soon.
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+  });
+
+  let stopping = input.stopping ? new Set(input.stopping.wanted) : undefined;
+  const inFlight = new Map<string, CancellationScope>();
+  let version = 0; // bumped by anything that can let the loop make progress
+  const poke = () => { version++; };
+
+  setHandler(archStatusQuery, () => graph.statuses());
+  setHandler(retrySignal, ({ source, arch: only }) => {
+    if (only && only !== arch) return;
+    graph.retry(source ? [`${source}/${arch}`] : undefined);
+    poke();
+  });
+  setHandler(externalBuildSignal, ({ id, state }) => { graph.setExternal(id, state); poke(); });
+  setHandler(supersedeSignal, ({ wanted }) => {
+    stopping = new Set(wanted);
+    // Builds the newer push wants run to the end (it will reuse them); the others stop now.
+    for (const [id, scope] of inFlight) if (!stopping.has(buildIdentity(graph.get(id)!))) scope.cancel();
+    poke();
+  });
+
+  async function runBuild(build: PlannedBuild): Promise<void> {
+    graph.start(build.id, Date.now());
+    const scope = new CancellationScope();
+    inFlight.set(build.id, scope);
+    try {
+      const outcome = await scope.run(() => buildPackage({
+        push, suite: input.suite, tree: push.tree, source: build.source, version: build.version, arch,
+        scope: build.scope, treeHash: build.treeHash, limits,
+      }));
+      await CancellationScope.nonCancellable(() => addToWip({ push, keys: [outcome.key] }));
+      graph.succeed(build.id, Date.now(), { key: outcome.key, cached: outcome.cached, artifacts: outcome.artifacts });
+    } catch (err) {
+      if (isCancellation(err)) graph.cancel(build.id, Date.now());
+      else graph.fail(build.id, Date.now(), describeFailure(err));
+    } finally {
+      inFlight.delete(build.id);
+      poke();
+    }
+  }
+
+  let reported: ArchState | undefined;
+  const sent = new Map<string, string>();
+  async function report(state?: ArchState): Promise<void> {
+    // Only statuses that differ from what the parent has: a finished build can block or unblock its dependents.
+    const delta = graph.statuses().filter((s) => {
+      const text = JSON.stringify(s);
+      if (sent.get(s.id) === text) return false;
+      sent.set(s.id, text);
+      return true;
+    });
+    if (delta.length > 0) await parent.signal(buildsChangedSignal, delta).catch(() => undefined);
+    if (state && state !== reported) {
+      reported = state;
+      await parent.signal(archStateSignal, { arch, state }).catch(() => undefined);
+    }
+  }
+
+  try {
+    for (;;) {
+      // Taken before any await below: a build finishing during them must wake the next iteration.
+      const seen = version;
+      const cutHistory = workflowInfo().continueAsNewSuggested;
+      while (!stopping && !cutHistory && inFlight.size < limits.concurrency) {
+        const next = graph.ready().find((b) => !inFlight.has(b.id));
+        if (!next) break;
+        void runBuild(next);
+      }
+      const state: ArchState = graph.complete() ? 'succeeded' : graph.stuck() ? 'failed' : 'building';
+      await report(stopping && inFlight.size === 0 ? undefined : state);
+      if (graph.complete()) return { arch, outcome: 'succeeded' };
+      if (stopping && inFlight.size === 0) {
+        await report('superseded');
+        return { arch, outcome: 'superseded' };
+      }
+      if (cutHistory && inFlight.size === 0) {
+        await continueAsNew<typeof archBuildWorkflow>({
+          ...input, snapshot: graph.snapshot(), external: graph.externalStates(),
+          stopping: stopping ? { wanted: [...stopping] } : undefined,
+        });
+      }
+      await condition(() => version !== seen);
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Cancelled: every in-flight build was cancelled with us (their containers are killed); record that, then end.
+    await CancellationScope.nonCancellable(async () => {
+      await condition(() => inFlight.size === 0);
+      for (const b of input.builds) graph.cancel(b.id, Date.now());
+      await report('cancelled');
+    });
+    throw err;
+  }
+}

@@ -1,0 +1,170 @@
+import {
+  CancellationScope, ParentClosePolicy, condition, continueAsNew, getExternalWorkflowHandle, proxyActivities,
+  setHandler, startChild, workflowInfo, WorkflowIdReusePolicy,
+} from '@temporalio/workflow';
+import type { OrchestratorActivities } from '../activities/orchestrator-activities';
+import type { BuildStatus } from '../domain/build-graph';
+import {
+  buildIdentity, buildLogPath, type ArchSummary, type Plan, type PushInput, type PushResult, type PushState, type PushStatus,
+} from '../domain/push';
+import { archWorkflowId, branchWorkflowId } from '../domain/workflow-ids';
+import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queues';
+import { archBuildWorkflow } from './arch-builds';
+import { isCancellation } from './lib/failures';
+import {
+  archStateSignal, buildsChangedSignal, cancelSignal, externalBuildSignal, pushFinishedSignal, pushStatusQuery,
+  retrySignal, supersedeSignal, type RetryRequest, type SupersedeRequest,
+} from './messages';
+
+/** What a push carries over continue-as-new. */
+interface PushCarry {
+  plan: Plan;
+  status: PushStatus;
+}
+
+const { planPush, writePushRecord } = proxyActivities<OrchestratorActivities>({
+  taskQueue: ORCHESTRATOR_TASK_QUEUE,
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+});
+
+/**
+ * One push of one branch: plan what it needs, build it on every arch (one child workflow per arch), and succeed only
+ * when every planned build on every arch succeeded. Failures wait for `retry` or `cancel`; a newer push of the branch
+ * supersedes it. Children are tracked by their signals, not their handles, so this workflow can continue-as-new.
+ */
+export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise<PushResult> {
+  const workflowId = workflowInfo().workflowId;
+  const status: PushStatus = carry?.status ?? {
+    workflowId, push: input.push, state: 'planning', requestedBy: input.requestedBy, startedAt: Date.now(), arches: [], builds: [],
+  };
+  const builds = new Map<string, BuildStatus & { log: string }>(status.builds.map((b) => [b.id, b]));
+  let plan = carry?.plan;
+  let cancelRequested: string | undefined;
+  let supersede: SupersedeRequest | undefined;
+  const pendingRetries: RetryRequest[] = [];
+  let version = 0;
+  const poke = () => { version++; };
+
+  const snapshot = (): PushStatus => ({ ...status, builds: [...builds.values()].sort((a, b) => a.id.localeCompare(b.id)) });
+  setHandler(pushStatusQuery, snapshot);
+  setHandler(cancelSignal, ({ reason }) => { cancelRequested = reason ?? 'cancelled by an operator'; poke(); });
+  setHandler(retrySignal, (request) => { pendingRetries.push(request); poke(); });
+  setHandler(supersedeSignal, (request) => { supersede = request; poke(); });
+  setHandler(buildsChangedSignal, (changed) => {
+    for (const b of changed) {
+      builds.set(b.id, { ...b, log: buildLogPath(input.push, b.source, b.arch) });
+      forwardToOtherArches(b);
+    }
+    poke();
+  });
+  setHandler(archStateSignal, ({ arch, state }) => {
+    const summary = status.arches.find((a) => a.arch === arch);
+    if (summary) summary.state = state;
+    poke();
+  });
+
+  /** A build another arch waits on (arch-all packages build on the first arch only) changed: tell that arch. */
+  function forwardToOtherArches(changed: BuildStatus): void {
+    if (!plan) return;
+    for (const arch of status.arches) {
+      if (arch.arch === changed.arch) continue;
+      const waits = plan.builds.some((b) => b.arch === arch.arch && b.deps.includes(changed.id));
+      if (waits) void getExternalWorkflowHandle(arch.workflowId).signal(externalBuildSignal, { id: changed.id, state: changed.state }).catch(() => undefined);
+    }
+  }
+
+  const setState = async (state: PushState) => {
+    if (status.state === state) return;
+    status.state = state;
+    if (['failed', 'succeeded', 'cancelled', 'superseded'].includes(state)) status.finishedAt = Date.now();
+    await CancellationScope.nonCancellable(() => writePushRecord(snapshot()));
+  };
+
+  const finish = async (outcome: PushResult['outcome']): Promise<PushResult> => {
+    await setState(outcome);
+    await CancellationScope.nonCancellable(() => notifyBranch(input, workflowId, outcome));
+    return { outcome, status: snapshot() };
+  };
+
+  try {
+    if (!plan) {
+      plan = await planPush({ push: input.push });
+      status.plan = { builds: plan.builds.length, unchanged: plan.unchanged.length, deleted: plan.deleted, errors: plan.errors };
+      for (const b of plan.builds) {
+        builds.set(b.id, { id: b.id, source: b.source, version: b.version, arch: b.arch, state: 'waiting', attempt: 1, log: buildLogPath(input.push, b.source, b.arch) });
+      }
+      // Now that this push knows what it wants, older pushes of the branch stop, sharing what both want.
+      const wanted = plan.builds.map(buildIdentity);
+      for (const older of input.supersedes ?? []) {
+        await getExternalWorkflowHandle(older).signal(supersedeSignal, { by: workflowId, wanted }).catch(() => undefined);
+      }
+      status.state = 'building';
+      await writePushRecord(snapshot());
+      for (const arch of plan.arches) {
+        const archBuilds = plan.builds.filter((b) => b.arch === arch);
+        if (archBuilds.length === 0) continue;
+        const childId = archWorkflowId(workflowId, arch);
+        status.arches.push({ arch, workflowId: childId, state: 'building' });
+        await startChild(archBuildWorkflow, {
+          workflowId: childId,
+          args: [{ push: input.push, suite: plan.suite, arch, parentWorkflowId: workflowId, builds: archBuilds, limits: plan.limits }],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        });
+      }
+    }
+
+    for (;;) {
+      // Taken before any await below: a signal arriving during them must wake the next iteration.
+      const seen = version;
+      if (cancelRequested) return await cancelChildren(status.arches, () => finish('cancelled'));
+      if (supersede) {
+        status.supersededBy = supersede.by;
+        for (const a of status.arches) {
+          if (a.state !== 'succeeded') await getExternalWorkflowHandle(a.workflowId).signal(supersedeSignal, supersede).catch(() => undefined);
+        }
+        await condition(() => status.arches.every((a) => ['succeeded', 'superseded', 'cancelled'].includes(a.state)));
+        return await finish('superseded');
+      }
+      for (const request of pendingRetries.splice(0)) {
+        for (const a of status.arches) {
+          if (!request.arch || request.arch === a.arch) {
+            await getExternalWorkflowHandle(a.workflowId).signal(retrySignal, request).catch(() => undefined);
+          }
+        }
+      }
+      const states = status.arches.map((a) => a.state);
+      if (states.every((s) => s === 'succeeded') && plan.errors.length === 0) return await finish('succeeded');
+      if (states.every((s) => s === 'succeeded' || s === 'failed')) await setState('failed');
+      else if (status.state === 'failed') await setState('building');
+
+      if (workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof pushWorkflow>(input, { plan, status: snapshot() });
+      }
+      await condition(() => version !== seen);
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Cancelled through Temporal (UI, `temporal workflow cancel`): same cleanup as the cancel signal.
+    return await CancellationScope.nonCancellable(() => cancelChildren(status.arches, () => finish('cancelled')));
+  }
+
+  async function cancelChildren(arches: ArchSummary[], then: () => Promise<PushResult>): Promise<PushResult> {
+    status.state = 'cancelling';
+    for (const a of arches) {
+      if (a.state === 'building' || a.state === 'failed') {
+        await getExternalWorkflowHandle(a.workflowId).cancel().catch(() => undefined);
+      }
+    }
+    // Children confirm once their containers are gone; bounded, so a lost child cannot hold the push forever.
+    await condition(() => arches.every((a) => a.state !== 'building' && a.state !== 'failed'), '10 minutes');
+    return then();
+  }
+}
+
+async function notifyBranch(input: PushInput, workflowId: string, outcome: string): Promise<void> {
+  const branchId = branchWorkflowId(input.push.tree, input.push.branch);
+  await getExternalWorkflowHandle(branchId).signal(pushFinishedSignal, { workflowId, outcome }).catch(() => undefined);
+}
