@@ -9,6 +9,7 @@ export type {
   ConfigProblem,
   KilnConfig,
   PackageFormat,
+  SignerConfig,
   TemporalConfig,
   TreeConfig,
   WebhookConfig,

@@ -68,6 +68,8 @@ export function resolveConfig(
       dataDir: path.resolve(baseDir, input.dataDir),
       api: resolveApi(input.api),
       temporal: { ...DEFAULT_TEMPORAL, ...input.temporal },
+      // Beside the config file by default, not in the data dir the API serves from.
+      signer: { keysDir: path.resolve(baseDir, input.signer?.keysDir ?? 'keys') },
       build,
       trees,
     },

@@ -54,6 +54,11 @@ export const CONFIG_SCHEMA = {
         embedded: { type: 'boolean' },
       },
     },
+    signer: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { keysDir: { type: 'string', minLength: 1 } },
+    },
     build: buildLimits,
     trees: {
       type: 'array',

@@ -54,11 +54,17 @@ export interface TreeConfig {
   readonly webhook?: WebhookConfig;
 }
 
+export interface SignerConfig {
+  /** Absolute. The final signing keys and their password files: read by the signer worker only. */
+  readonly keysDir: string;
+}
+
 export interface KilnConfig {
   /** Absolute. */
   readonly dataDir: string;
   readonly api: ApiConfig;
   readonly temporal: TemporalConfig;
+  readonly signer: SignerConfig;
   readonly build: BuildLimits;
   readonly trees: readonly TreeConfig[];
 }
@@ -94,6 +100,7 @@ export interface ConfigInput {
   dataDir: string;
   api?: { port?: number; host?: string; publicUrl?: string };
   temporal?: { address?: string; namespace?: string; uiUrl?: string; embedded?: boolean };
+  signer?: { keysDir?: string };
   build?: BuildLimitsInput;
   trees: TreeInput[];
 }

@@ -25,6 +25,7 @@ describe('loadConfig: the minimal file', () => {
       dataDir: path.join(dir, 'data'),
       api: { port: 8080, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:8080' },
       temporal: { address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://127.0.0.1:8233', embedded: true },
+      signer: { keysDir: path.join(dir, 'keys') },
       build: { concurrency: 2, timeoutMinutes: 60, memoryMb: 2048, cpus: 1, pids: 1024 },
       trees: [{
         name: 'example',
