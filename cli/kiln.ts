@@ -1,8 +1,10 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { simpleGit } from 'simple-git';
+import { generateSignerKeys } from '../activities/signer/signer-keys';
+import { currentHead } from '../activities/git/tree-source';
 import { requestPush } from '../api/intake/request-push';
-import { findTree, loadConfig, type KilnConfig } from '../domain/config';
+import { DataLayout } from '../domain/data-layout';
+import { findTree, loadConfig } from '../domain/config';
 import { KilnError } from '../domain/errors';
 import { PROJECT_ROOT } from '../domain/project-paths';
 import { pushWorkflowId } from '../domain/workflow-ids';
@@ -18,6 +20,7 @@ const USAGE = `usage: kiln <command> [options]
   status <tree> [--branch B] --commit SHA [--json]     a push's builds
   retry <tree> [--branch B] --commit SHA [--package P] [--arch A]
   cancel <tree> [--branch B] --commit SHA
+  keys generate                                        make the signer's keys (never replaces one)
 
 options: --config FILE (else $KILN_CONFIG, else ./kiln.yaml)
 exit codes: 0 ok, 1 the push failed, 2 bad usage or input, 3 Kiln unreachable`;
@@ -35,10 +38,17 @@ async function main(argv: string[]): Promise<number> {
   });
   const [command, treeName] = positionals;
   if (values.help || !command) { console.log(USAGE); return values.help ? EXIT.ok : EXIT.usage; }
-  if (!['push', 'status', 'retry', 'cancel'].includes(command)) throw usage(`unknown command ${command}`);
+  if (!['push', 'status', 'retry', 'cancel', 'keys'].includes(command)) throw usage(`unknown command ${command}`);
+  const config = loadConfig(path.resolve(values.config ?? process.env.KILN_CONFIG ?? path.join(PROJECT_ROOT, 'kiln.yaml')));
+  if (command === 'keys') {
+    if (treeName !== 'generate') throw usage('keys takes one subcommand: generate');
+    const { created, publicKeyFile } = await generateSignerKeys(config.signer.keysDir);
+    console.log(created ? `created signing keys in ${config.signer.keysDir}` : `signing keys already exist in ${config.signer.keysDir}; kept them`);
+    console.log(`public key: ${publicKeyFile}`);
+    return EXIT.ok;
+  }
   if (!treeName) throw usage(`${command} needs a tree name`);
 
-  const config = loadConfig(path.resolve(values.config ?? process.env.KILN_CONFIG ?? path.join(PROJECT_ROOT, 'kiln.yaml')));
   const tree = findTree(config, treeName);
   const branch = values.branch ?? tree.branches[0];
   if (!tree.branches.includes(branch)) throw usage(`branch ${branch} is not configured for ${tree.name} (configured: ${tree.branches.join(', ')})`);
@@ -47,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
   const { client, close } = await connectClient(config);
   try {
     if (command === 'push') {
-      const commit = values.commit ?? (await branchHead(config, tree.name, branch));
+      const commit = values.commit ?? (await currentHead(tree, new DataLayout(config.dataDir), branch));
       const { workflowId } = await requestPush(client, { tree: tree.name, branch, commit }, `cli:${process.env.USER ?? 'unknown'}`);
       console.log(`push ${workflowId}`);
       console.log(`  Temporal UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`);
@@ -72,16 +82,6 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await close();
   }
-}
-
-async function branchHead(config: KilnConfig, treeName: string, branch: string): Promise<string> {
-  const url = findTree(config, treeName).url;
-  const out = await simpleGit().listRemote([url, `refs/heads/${branch}`]).catch((err: unknown) => {
-    throw new KilnError('CONFIG_INVALID', `cannot read ${url}: ${String(err)}`);
-  });
-  const commit = /^([0-9a-f]{40})\s/m.exec(out)?.[1];
-  if (!commit) throw usage(`branch ${branch} does not exist in ${url}`);
-  return commit;
 }
 
 function printStatus(status: PushStatus): void {

@@ -21,6 +21,8 @@ export class DataLayout {
   get wipKeyDir(): string { return path.join(this.root, 'wip-key'); }
 
   gitMirror(tree: string): string { return path.join(this.root, 'git', `${tree}.git`); }
+  /** The git repository Kiln keeps for a tree whose URL is a plain directory. */
+  directoryImport(tree: string): string { return path.join(this.root, 'git', `${tree}.import`); }
   /** A package directory exported at a git tree hash: immutable, shared by every push that has it. */
   recipe(tree: string, treeHash: string): string { return path.join(this.root, 'recipes', tree, treeHash); }
   buildRecord(key: string): string { return path.join(this.root, 'builds', `${key}.json`); }

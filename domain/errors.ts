@@ -17,6 +17,9 @@ export const ERROR_CODES = {
   MINISIGN_KEY_INVALID: { status: 500, message: 'A minisign key is malformed or unsupported' },
   MINISIGN_PASSWORD_WRONG: { status: 500, message: 'The password does not decrypt the minisign secret key' },
   MINISIGN_SIGNATURE_INVALID: { status: 422, message: 'A minisign signature is malformed or does not verify' },
+  SIGNER_KEYS_MISSING: { status: 500, message: 'The signer has no signing keys (run kiln keys generate)' },
+  TREE_UNREACHABLE: { status: 502, message: 'The tree\'s git repository cannot be read' },
+  BRANCH_UNKNOWN: { status: 404, message: 'No such branch in the tree' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

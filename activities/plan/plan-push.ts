@@ -4,6 +4,7 @@ import type { DataLayout, PushRef } from '../../domain/data-layout';
 import { planBuilds } from '../../domain/plan/plan-builds';
 import type { Plan } from '../../domain/push';
 import { TreeMirror } from '../git/mirror';
+import { treeFetchUrl } from '../git/tree-source';
 import { readPublishedSources } from './published-state';
 import { readRecipes } from './read-recipes';
 
@@ -21,7 +22,7 @@ export async function planPush(config: KilnConfig, layout: DataLayout, push: Pus
   if (!tree.branches.includes(push.branch)) {
     throw ApplicationFailure.nonRetryable(`branch ${push.branch} is not configured for tree ${push.tree}`, 'BRANCH_UNKNOWN');
   }
-  const mirror = new TreeMirror(tree.url, layout.gitMirror(tree.name));
+  const mirror = new TreeMirror(treeFetchUrl(tree, layout), layout.gitMirror(tree.name));
   hooks.progress?.('fetching');
   await mirror.sync();
   if (!(await mirror.hasCommit(push.commit))) {

@@ -1,0 +1,38 @@
+// Process entry: the API (fastify): webhooks, REST API, web UI, repositories and logs over HTTP.
+import { Client, Connection } from '@temporalio/client';
+import { checkDockerEngine } from '../activities/docker/engine';
+import { KilnError } from '../domain/errors';
+import { loadProcessConfig, processArgs, runMain } from '../workers/lib/process';
+import { buildApp } from './app';
+import { requestPush } from './intake/request-push';
+
+runMain('api', async () => {
+  const { configFile } = processArgs();
+  const config = loadProcessConfig(configFile);
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: config.temporal.address });
+  } catch (err) {
+    throw new KilnError('TEMPORAL_UNAVAILABLE', `cannot reach Temporal at ${config.temporal.address}: ${String(err)}`);
+  }
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const app = buildApp({
+    config,
+    intake: (push, requestedBy) => requestPush(client, push, requestedBy),
+    logger: true,
+    health: {
+      temporal: async () => { await client.workflowService.getSystemInfo({}); },
+      docker: checkDockerEngine,
+    },
+  });
+  await app.listen({ host: config.api.host, port: config.api.port });
+  console.log(`kiln api: listening on ${config.api.publicUrl} (Temporal ${config.temporal.address})`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await app.close();
+  await connection.close();
+});

@@ -1,0 +1,30 @@
+// Process entry: a build worker for one architecture (task queue build-<arch>). Runs on any machine with Docker.
+import { checkDockerEngine, requireImage } from '../activities/docker/engine';
+import { reapOrphanedBuilds } from '../activities/docker/reap-orphans';
+import { builderImageTag } from '../domain/builder-image';
+import { DataLayout } from '../domain/data-layout';
+import { KilnError } from '../domain/errors';
+import { createBuildWorker } from './build-worker';
+import { connectWorker, installQuietRuntime, loadProcessConfig, processArgs, runMain } from './lib/process';
+
+runMain('build worker', async () => {
+  const { configFile, values } = processArgs({ arch: { type: 'string' } });
+  const config = loadProcessConfig(configFile);
+  const arch = (values.arch as string | undefined) ?? process.env.KILN_BUILD_ARCH;
+  const known: string[] = [...new Set(config.trees.flatMap((t) => t.architectures))];
+  if (!arch || !known.includes(arch)) {
+    throw new KilnError('CONFIG_INVALID', `--arch must be one of the configured architectures (${known.join(', ')}), got ${arch ?? 'nothing'}`);
+  }
+  await checkDockerEngine();
+  for (const suite of new Set(config.trees.filter((t) => (t.architectures as readonly string[]).includes(arch)).map((t) => t.distribution))) {
+    await requireImage(builderImageTag(suite, arch));
+  }
+  await reapOrphanedBuilds((line) => console.log(`kiln build worker: ${line}`));
+  installQuietRuntime();
+  const connection = await connectWorker(config);
+  const concurrency = Math.max(...config.trees.map((t) => t.build.concurrency));
+  const worker = await createBuildWorker({ connection, namespace: config.temporal.namespace, arch, layout: new DataLayout(config.dataDir), maxConcurrentBuilds: concurrency });
+  console.log(`kiln build worker: arch ${arch}, task queue ${worker.options.taskQueue} on ${config.temporal.address}, up to ${concurrency} builds at once`);
+  await worker.run();
+  await connection.close();
+});

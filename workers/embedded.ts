@@ -1,0 +1,87 @@
+// `npm start`: the whole embedded default on one machine. The Temporal dev server (SQLite in the data dir, Web UI
+// on), the orchestrator, one build worker per configured arch, the signer and the API, each its own process.
+import * as path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { isPlainDirectory } from '../activities/git/directory-import';
+import { currentHead } from '../activities/git/tree-source';
+import { generateSignerKeys } from '../activities/signer/signer-keys';
+import { requestPush } from '../api/intake/request-push';
+import { DataLayout } from '../domain/data-layout';
+import { KilnError } from '../domain/errors';
+import { loadProcessConfig, processArgs, runMain } from './lib/process';
+import { Supervisor, type ChildSpec } from './lib/supervisor';
+import { TemporalDevServer } from './lib/temporal-dev-server';
+
+function hostPort(address: string, field: string): { host: string; port: number } {
+  const match = /^(.+):(\d+)$/.exec(address);
+  if (!match) throw new KilnError('CONFIG_INVALID', `${field}: expected host:port, got ${address}`);
+  return { host: match[1], port: Number(match[2]) };
+}
+
+runMain('start', async () => {
+  const { configFile } = processArgs();
+  const config = loadProcessConfig(configFile);
+  const log = (line: string) => process.stdout.write(line + '\n');
+
+  let temporal: TemporalDevServer | undefined;
+  if (config.temporal.embedded) {
+    const { host, port } = hostPort(config.temporal.address, 'temporal.address');
+    const uiPort = Number(new URL(config.temporal.uiUrl).port || 80);
+    temporal = new TemporalDevServer({
+      host,
+      port,
+      uiPort,
+      dbFile: path.join(config.dataDir, 'temporal.db'),
+      logFile: path.join(config.dataDir, 'logs', 'temporal.log'),
+      namespace: config.temporal.namespace,
+    });
+    log(`kiln: starting the Temporal dev server (state: ${temporal.options.dbFile})`);
+    await temporal.start();
+  }
+
+  // The embedded default makes its own signing keys on first start (a real deployment runs `kiln keys generate`
+  // on the signer's host); an existing key is never replaced.
+  const keys = await generateSignerKeys(config.signer.keysDir);
+  if (keys.created) log(`kiln: created signing keys in ${config.signer.keysDir} (public key: ${keys.publicKeyFile})`);
+
+  const node = (name: string, script: string, ...args: string[]): ChildSpec => ({
+    name,
+    command: process.execPath,
+    args: [path.join(__dirname, '..', script), '--config', configFile, ...args],
+  });
+  const arches = [...new Set(config.trees.flatMap((t) => t.architectures))];
+  const supervisor = new Supervisor(log);
+  supervisor.start(node('orchestrator', 'workers/orchestrator.js'));
+  for (const arch of arches) supervisor.start(node(`build-${arch}`, 'workers/build.js', '--arch', arch));
+  supervisor.start(node('signer', 'workers/signer.js'));
+  supervisor.start(node('api', 'api/server.js'));
+
+  log('');
+  log(`kiln: API and web UI   ${config.api.publicUrl}`);
+  log(`kiln: Temporal UI      ${config.temporal.uiUrl}`);
+  log(`kiln: data dir         ${config.dataDir}`);
+  log('kiln: Ctrl-C stops everything');
+  log('');
+
+  // Trees that are plain directories (the example tree) have no forge to send webhooks: push their current content.
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const layout = new DataLayout(config.dataDir);
+  for (const tree of config.trees.filter((t) => isPlainDirectory(t.url))) {
+    const branch = tree.branches[0];
+    const commit = await currentHead(tree, layout, branch);
+    const { workflowId } = await requestPush(client, { tree: tree.name, branch, commit }, 'embedded start');
+    log(`kiln: pushed ${tree.name} (${tree.url}) as ${branch}@${commit.slice(0, 12)}: ${workflowId}`);
+    log(`kiln:   follow it: npx kiln status ${tree.name} --branch ${branch} --commit ${commit}`);
+  }
+  await connection.close();
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  log('kiln: stopping');
+  await supervisor.stop();
+  await temporal?.stop();
+  log('kiln: stopped');
+});
