@@ -13,8 +13,23 @@ export interface SignRequest {
 }
 
 export interface SignResult {
+  /** minisign signature of the Release text (prehashed), carrying the trusted comment. */
   minisig: string;
+  /** The minisign key id, as `minisign` prints it. */
   keyId: string;
+  /** The clear-signed Release: publish it as InRelease. */
+  inRelease: string;
+  /** An armored detached OpenPGP signature of the Release text: publish it as Release.gpg. */
+  releaseGpg: string;
+  /** The OpenPGP key's fingerprint (40 hex digits, upper case). */
+  openpgpFingerprint: string;
+  /** The public keys, so the orchestrator can publish them without reading the signer's keys dir. */
+  publicKeys: {
+    /** The text of minisign.pub. */
+    minisignPub: string;
+    /** kiln-archive-keyring.gpg (binary, what apt's `signed-by=` takes), base64. */
+    openpgpKeyringBase64: string;
+  };
 }
 
 const MAX_RELEASE_BYTES = 4 * 1024 * 1024;
@@ -37,15 +52,25 @@ export function createSignerActivities(keys: SignerKeys, keysDir: string) {
         // A comment the format cannot carry (newlines, too long): the caller's mistake, not worth a retry.
         throw ApplicationFailure.nonRetryable(`cannot sign: ${(err as Error).message}`, 'SIGN_REQUEST_INVALID');
       }
+      // gpg failing (agent, disk) is worth a retry: a plain error.
+      const { inRelease, releaseGpg } = await keys.openpgp.signRelease(data);
       const audit = {
         at: new Date().toISOString(),
         keyId: keys.minisign.keyIdHex,
+        openpgpFingerprint: keys.openpgp.fingerprint,
         sha256: crypto.createHash('sha256').update(data).digest('hex'),
         bytes: data.length,
         trustedComment: request.trustedComment,
       };
       await fs.promises.appendFile(path.join(keysDir, 'audit.log'), JSON.stringify(audit) + '\n', { mode: 0o600 });
-      return { minisig, keyId: keys.minisign.keyIdHex };
+      return {
+        minisig,
+        keyId: keys.minisign.keyIdHex,
+        inRelease,
+        releaseGpg,
+        openpgpFingerprint: keys.openpgp.fingerprint,
+        publicKeys: { minisignPub: keys.minisignPublicFile, openpgpKeyringBase64: keys.openpgp.keyring.toString('base64') },
+      };
     },
   };
 }

@@ -5,6 +5,8 @@ import { KilnError } from '../../domain/errors';
 import {
   generateKeyPair, parseSecretKey, parsePublicKey, type KdfLimits, type MinisignPublicKey, type MinisignSecretKey,
 } from '../../domain/signing/minisign';
+import { KeyLock } from '../builder/key-lock';
+import { ensureOpenPgpKey, loadOpenPgpKey, OPENPGP_FILES, type OpenPgpSignerKey } from './openpgp-key';
 
 // The final signing keys, as files in the signer's keys dir. Only the signer worker (and `kiln keys generate`,
 // run on the signer's host) touches them.
@@ -13,27 +15,76 @@ export const KEY_FILES = {
   minisignKey: 'minisign.key',
   minisignPassword: 'minisign.password',
   minisignPub: 'minisign.pub',
+  openpgpHome: OPENPGP_FILES.home,
+  openpgpPassword: OPENPGP_FILES.password,
+  openpgpKeyring: OPENPGP_FILES.keyring,
+  openpgpArmoredKeyring: OPENPGP_FILES.armoredKeyring,
 } as const;
 
 export interface SignerKeys {
   minisign: MinisignSecretKey;
   minisignPublic: MinisignPublicKey;
+  /** The text of minisign.pub, as read at load. */
+  minisignPublicFile: string;
+  /** The OpenPGP key (in its gpg home dir) with its binary public keyring, as read at load. */
+  openpgp: OpenPgpSignerKey;
 }
 
-/** Create the keys if there are none; never overwrites an existing key. The password is random, in a 0600 file. */
-export async function generateSignerKeys(keysDir: string, options: { kdfLimits?: KdfLimits } = {}): Promise<{ created: boolean; publicKeyFile: string }> {
+export interface GeneratedSignerKeys {
+  /** Whether any key was created by this call. */
+  created: boolean;
+  /** minisign.pub (the same as `minisign.publicKeyFile`; kept for existing callers). */
+  publicKeyFile: string;
+  minisign: { created: boolean; publicKeyFile: string };
+  openpgp: { created: boolean; fingerprint: string; keyringFile: string; armoredKeyringFile: string };
+}
+
+export interface GenerateSignerKeysOptions {
+  /** scrypt cost of the minisign key; defaults to minisign's own (seconds). Tests use KDF_LIMITS_INTERACTIVE. */
+  kdfLimits?: KdfLimits;
+  /** gpg-agent's S2K iteration count protecting the OpenPGP key; defaults to the agent's calibrated one. Tests use 65536. */
+  openpgpS2kCount?: number;
+}
+
+/**
+ * Create the keys that do not exist yet; never overwrites an existing key. A keys dir from before the OpenPGP key
+ * gets only that key. Passwords are random, each in a 0600 file.
+ */
+export async function generateSignerKeys(keysDir: string, options: GenerateSignerKeysOptions = {}): Promise<GeneratedSignerKeys> {
+  await fs.promises.mkdir(keysDir, { recursive: true, mode: 0o700 });
+  // `kiln keys generate` and the embedded start may run at once: one creation at a time.
+  const lockFile = path.join(keysDir, 'generate.lock');
+  let lock: KeyLock | undefined;
+  while (!(lock = await KeyLock.tryAcquire(lockFile))) await new Promise((r) => setTimeout(r, 200));
+  try {
+    const minisign = await ensureMinisignKey(keysDir, options.kdfLimits);
+    const openpgp = await ensureOpenPgpKey(keysDir, { s2kCount: options.openpgpS2kCount });
+    return {
+      created: minisign.created || openpgp.created,
+      publicKeyFile: minisign.publicKeyFile,
+      minisign,
+      openpgp: { created: openpgp.created, fingerprint: openpgp.fingerprint, keyringFile: openpgp.keyringFile, armoredKeyringFile: openpgp.armoredKeyringFile },
+    };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function ensureMinisignKey(keysDir: string, kdfLimits: KdfLimits | undefined): Promise<{ created: boolean; publicKeyFile: string }> {
   const publicKeyFile = path.join(keysDir, KEY_FILES.minisignPub);
   if (fs.existsSync(path.join(keysDir, KEY_FILES.minisignKey))) return { created: false, publicKeyFile };
-  await fs.promises.mkdir(keysDir, { recursive: true, mode: 0o700 });
   const password = Buffer.from(crypto.randomBytes(32).toString('base64url'));
-  const pair = await generateKeyPair({ password, kdfLimits: options.kdfLimits });
+  const pair = await generateKeyPair({ password, kdfLimits });
   await fs.promises.writeFile(path.join(keysDir, KEY_FILES.minisignPassword), password, { mode: 0o600 });
   await fs.promises.writeFile(path.join(keysDir, KEY_FILES.minisignKey), pair.secretKeyFile, { mode: 0o600, flag: 'wx' });
   await fs.promises.writeFile(publicKeyFile, pair.publicKeyFile, { mode: 0o644 });
   return { created: true, publicKeyFile };
 }
 
-/** Read and decrypt the keys once, at signer start (a default minisign key costs seconds of scrypt). */
+/**
+ * Read and check the keys once, at signer start (a default minisign key costs seconds of scrypt; the OpenPGP key is
+ * proven to sign with its passphrase file).
+ */
 export async function loadSignerKeys(keysDir: string): Promise<SignerKeys> {
   const read = (name: string) => {
     const file = path.join(keysDir, name);
@@ -46,9 +97,11 @@ export async function loadSignerKeys(keysDir: string): Promise<SignerKeys> {
     ? read(KEY_FILES.minisignPassword)
     : undefined;
   const minisign = await parseSecretKey(read(KEY_FILES.minisignKey).toString('utf8'), password);
-  const minisignPublic = parsePublicKey(read(KEY_FILES.minisignPub).toString('utf8'));
+  const minisignPublicFile = read(KEY_FILES.minisignPub).toString('utf8');
+  const minisignPublic = parsePublicKey(minisignPublicFile);
   if (minisignPublic.keyIdHex !== minisign.keyIdHex) {
     throw new KilnError('SIGNER_KEYS_MISSING', `${KEY_FILES.minisignPub} (key ${minisignPublic.keyIdHex}) does not belong to ${KEY_FILES.minisignKey} (key ${minisign.keyIdHex})`);
   }
-  return { minisign, minisignPublic };
+  const openpgp = await loadOpenPgpKey(keysDir);
+  return { minisign, minisignPublic, minisignPublicFile, openpgp };
 }
