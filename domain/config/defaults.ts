@@ -21,6 +21,10 @@ export const DEFAULT_BUILD = {
   pids: 1024,
 } as const;
 
+export const DEFAULT_PUBLISH = {
+  keepSnapshots: 10,
+} as const;
+
 /** Narrows a string (a CLI flag, an env var) to a configured-architecture name. */
 export function isArchitecture(value: string): value is (typeof ARCHITECTURES)[number] {
   return (ARCHITECTURES as readonly string[]).includes(value);

@@ -1,7 +1,16 @@
 // The server configuration: one YAML file, validated at start, typed and deeply frozen (docs/CONFIGURATION.md).
 export { loadConfig, parseConfig } from './load';
 export { findTree } from './find-tree';
-export { ARCHITECTURES, PACKAGE_FORMATS, isArchitecture, DEFAULT_API, DEFAULT_BUILD, DEFAULT_TEMPORAL } from './defaults';
+export { classifyRsyncDestination, defaultSuite, isSuiteName, suiteOf, targetsOf, type RsyncDestination } from './publish';
+export {
+  ARCHITECTURES,
+  PACKAGE_FORMATS,
+  isArchitecture,
+  DEFAULT_API,
+  DEFAULT_BUILD,
+  DEFAULT_PUBLISH,
+  DEFAULT_TEMPORAL,
+} from './defaults';
 export type {
   ApiConfig,
   Architecture,
@@ -9,6 +18,8 @@ export type {
   ConfigProblem,
   KilnConfig,
   PackageFormat,
+  PublishConfig,
+  PublishTarget,
   SignerConfig,
   TemporalConfig,
   TreeConfig,

@@ -66,13 +66,13 @@ function parseSource(text: string, baseDir: string, env: Env, source: string): K
     throw invalid(source, [{ at: [], message: 'is empty; it needs at least dataDir and trees' }], locate);
   }
   const valid = validate(data);
-  const problems = [...(valid ? [] : schemaProblems(validate.errors ?? [], data)), ...semanticProblems(data)];
+  const problems = [...(valid ? [] : schemaProblems(validate.errors ?? [], data)), ...semanticProblems(data, baseDir)];
   if (!valid || problems.length > 0) throw invalid(source, problems, locate);
 
   const resolved = resolveConfig(data, baseDir, env);
   if (!resolved.ok) {
     const list = resolved.problems.map((p) => `  ${formatPath(p.at)}: ${p.message}`).join('\n');
-    throw new KilnError('SECRET_UNREADABLE', `${source}: a webhook secret could not be read:\n${list}`, {
+    throw new KilnError('SECRET_UNREADABLE', `${source}: a secret could not be read:\n${list}`, {
       problems: resolved.problems.map(toConfigProblem),
     });
   }

@@ -1,9 +1,21 @@
 import * as path from 'node:path';
-import { DEFAULT_API, DEFAULT_BUILD, DEFAULT_TEMPORAL } from './defaults';
+import { DEFAULT_API, DEFAULT_BUILD, DEFAULT_PUBLISH, DEFAULT_TEMPORAL } from './defaults';
 import { classifyGitUrl } from './git-names';
-import type { LocatedProblem } from './problems';
+import type { FieldPath, LocatedProblem } from './problems';
+import { classifyRsyncDestination, defaultSuite } from './publish';
 import { readWebhookSecret, type Env } from './secrets';
-import type { ApiConfig, BuildLimits, BuildLimitsInput, ConfigInput, KilnConfig, TreeConfig, TreeInput } from './types';
+import type {
+  ApiConfig,
+  BuildLimits,
+  BuildLimitsInput,
+  ConfigInput,
+  KilnConfig,
+  PublishConfig,
+  PublishTarget,
+  PublishTargetInput,
+  TreeConfig,
+  TreeInput,
+} from './types';
 
 // From schema-valid input to the typed configuration: defaults applied, paths made absolute against the config
 // file's folder (so the same file works from any working directory), secrets read.
@@ -26,14 +38,70 @@ function resolveTreeUrl(url: string, baseDir: string): string {
   return 'kind' in kind && kind.kind === 'remote' ? url : path.resolve(baseDir, url);
 }
 
+/** Local rsync destinations are made absolute like every other path; `host:path` goes to rsync as written. */
+function resolveRsyncDestination(destination: string, baseDir: string): string {
+  const kind = classifyRsyncDestination(destination);
+  return 'kind' in kind && kind.kind === 'remote' ? destination : path.resolve(baseDir, destination);
+}
+
+function resolveTarget(
+  target: PublishTargetInput,
+  at: FieldPath,
+  branches: readonly string[],
+  baseDir: string,
+  env: Env,
+): PublishTarget | LocatedProblem {
+  const targetBranches = [...(target.branches ?? branches)];
+  if (target.rsync !== undefined) {
+    return { kind: 'rsync', destination: resolveRsyncDestination(target.rsync, baseDir), branches: targetBranches };
+  }
+  const trigger: PublishTarget = { kind: 'trigger', url: target.trigger ?? '', branches: targetBranches };
+  if (target.secretFile === undefined && target.secretEnv === undefined) return trigger;
+  const read = readWebhookSecret(target, at, baseDir, env);
+  return 'at' in read ? read : { ...trigger, secret: read.secret };
+}
+
+function resolvePublish(
+  tree: TreeInput,
+  index: number,
+  baseDir: string,
+  env: Env,
+): PublishConfig | LocatedProblem[] {
+  const input = tree.publish ?? {};
+  const given = input.suites ?? {};
+  // Object.fromEntries makes own properties even of names like "__proto__"; suiteOf reads own properties only.
+  const suites = Object.fromEntries(tree.branches.map((branch) => [
+    branch,
+    Object.prototype.hasOwnProperty.call(given, branch) ? given[branch] : defaultSuite(branch),
+  ]));
+  const problems: LocatedProblem[] = [];
+  const targets: PublishTarget[] = [];
+  (input.targets ?? []).forEach((target, k) => {
+    const resolved = resolveTarget(target, ['trees', index, 'publish', 'targets', k], tree.branches, baseDir, env);
+    if ('at' in resolved) problems.push(resolved);
+    else targets.push(resolved);
+  });
+  if (problems.length > 0) return problems;
+  return { suites, keepSnapshots: input.keepSnapshots ?? DEFAULT_PUBLISH.keepSnapshots, targets };
+}
+
 function resolveTree(
   tree: TreeInput,
   index: number,
   build: BuildLimits,
   baseDir: string,
   env: Env,
-): TreeConfig | LocatedProblem {
-  const resolved: TreeConfig = {
+): TreeConfig | LocatedProblem[] {
+  const publish = resolvePublish(tree, index, baseDir, env);
+  const problems = Array.isArray(publish) ? [...publish] : [];
+  let webhook: TreeConfig['webhook'];
+  if (tree.webhook) {
+    const read = readWebhookSecret(tree.webhook, ['trees', index, 'webhook'], baseDir, env);
+    if ('at' in read) problems.unshift(read);
+    else webhook = read;
+  }
+  if (Array.isArray(publish) || problems.length > 0) return problems;
+  return {
     name: tree.name,
     url: resolveTreeUrl(tree.url, baseDir),
     format: tree.format,
@@ -41,11 +109,9 @@ function resolveTree(
     branches: [...tree.branches],
     architectures: [...tree.architectures],
     build: mergeBuild(build, tree.build),
+    ...(webhook ? { webhook } : {}),
+    publish,
   };
-  if (!tree.webhook) return resolved;
-  const webhook = readWebhookSecret(tree.webhook, ['trees', index, 'webhook'], baseDir, env);
-  if ('at' in webhook) return webhook;
-  return { ...resolved, webhook };
 }
 
 export function resolveConfig(
@@ -58,7 +124,7 @@ export function resolveConfig(
   const trees: TreeConfig[] = [];
   input.trees.forEach((tree, i) => {
     const result = resolveTree(tree, i, build, baseDir, env);
-    if ('at' in result) problems.push(result);
+    if (Array.isArray(result)) problems.push(...result);
     else trees.push(result);
   });
   if (problems.length > 0) return { ok: false, problems };

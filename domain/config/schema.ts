@@ -1,4 +1,5 @@
 import { ARCHITECTURES, PACKAGE_FORMATS } from './defaults';
+import { SUITE_NAME_PATTERN } from './publish';
 
 // The JSON schema of the config file (ajv, draft-07). `errorHint` is an annotation read by problems.ts: the message a
 // user sees when a `pattern` or property-count rule fails, instead of echoing a regular expression at them.
@@ -23,6 +24,44 @@ const httpUrl = {
   type: 'string',
   pattern: '^https?://[^\\s/?#]+[^\\s]*$',
   errorHint: 'must be an http:// or https:// URL',
+} as const;
+
+const secretEnv = {
+  type: 'string',
+  pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+  errorHint: 'must be an environment variable name (letters, digits and "_", not starting with a digit)',
+} as const;
+
+// A target's kind (exactly one of rsync, trigger), which fields go with which kind, and its branches are checked in
+// semantic-checks.ts: the schema would say it in oneOf errors nobody can read.
+const publishTarget = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    rsync: { type: 'string', minLength: 1 },
+    trigger: httpUrl,
+    secretFile: { type: 'string', minLength: 1 },
+    secretEnv,
+    branches: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+  },
+} as const;
+
+const publish = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    // Branch → suite; the keys are checked against the tree's branches in semantic-checks.ts.
+    suites: {
+      type: 'object',
+      additionalProperties: {
+        type: 'string',
+        pattern: SUITE_NAME_PATTERN,
+        errorHint: 'must be an APT suite name: letters, digits, ".", "+", "_" or "-", not starting with "." or "-"',
+      },
+    },
+    keepSnapshots: { type: 'integer', minimum: 2 },
+    targets: { type: 'array', items: publishTarget },
+  },
 } as const;
 
 export const CONFIG_SCHEMA = {
@@ -91,13 +130,10 @@ export const CONFIG_SCHEMA = {
             errorHint: 'must give exactly one of secretFile, secretEnv',
             properties: {
               secretFile: { type: 'string', minLength: 1 },
-              secretEnv: {
-                type: 'string',
-                pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
-                errorHint: 'must be an environment variable name (letters, digits and "_", not starting with a digit)',
-              },
+              secretEnv,
             },
           },
+          publish,
         },
       },
     },

@@ -39,6 +39,33 @@ export interface WebhookConfig {
   readonly secret: Secret;
 }
 
+/** Where a published branch goes besides the served folder. `branches`: always given after defaults. */
+export type PublishTarget =
+  | {
+    readonly kind: 'rsync';
+    /** An absolute local path, or `host:path` / `user@host:path` as written (over ssh). */
+    readonly destination: string;
+    /** Exactly one branch: the destination mirrors that branch's repository. */
+    readonly branches: readonly string[];
+  }
+  | {
+    readonly kind: 'trigger';
+    /** POSTed to after each publication of one of `branches`. */
+    readonly url: string;
+    readonly branches: readonly string[];
+    /** Signs the body: `X-Kiln-Signature-256: sha256=<hex HMAC-SHA256>`. Absent: the request is unsigned. */
+    readonly secret?: Secret;
+  };
+
+export interface PublishConfig {
+  /** Every branch of the tree → its APT suite name (defaults filled in); read it with `suiteOf`. */
+  readonly suites: Readonly<Record<string, string>>;
+  /** Snapshots kept per branch, the current one included (≥ 2, so there is always one to roll back to). */
+  readonly keepSnapshots: number;
+  /** In configuration order; `targetsOf` picks a branch's. */
+  readonly targets: readonly PublishTarget[];
+}
+
 export interface TreeConfig {
   readonly name: string;
   /** A remote git URL as written, or a local path made absolute against the config file's folder. */
@@ -52,6 +79,8 @@ export interface TreeConfig {
   readonly build: BuildLimits;
   /** Absent: the tree accepts no webhooks at all. */
   readonly webhook?: WebhookConfig;
+  /** Always present: suites and snapshot count have defaults; no targets means the served folder only. */
+  readonly publish: PublishConfig;
 }
 
 export interface SignerConfig {
@@ -94,6 +123,21 @@ export interface TreeInput {
   architectures: Architecture[];
   build?: BuildLimitsInput;
   webhook?: { secretFile?: string; secretEnv?: string };
+  publish?: PublishInput;
+}
+
+export interface PublishTargetInput {
+  rsync?: string;
+  trigger?: string;
+  secretFile?: string;
+  secretEnv?: string;
+  branches?: string[];
+}
+
+export interface PublishInput {
+  suites?: Record<string, string>;
+  keepSnapshots?: number;
+  targets?: PublishTargetInput[];
 }
 
 export interface ConfigInput {

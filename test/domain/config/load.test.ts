@@ -35,6 +35,7 @@ describe('loadConfig: the minimal file', () => {
         branches: ['main'],
         architectures: ['amd64', 'i386'],
         build: { concurrency: 2, timeoutMinutes: 60, memoryMb: 2048, cpus: 1, pids: 1024 },
+        publish: { suites: { main: 'main' }, keepSnapshots: 10, targets: [] },
       }],
     });
   });
