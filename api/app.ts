@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { installErrorHandler } from './error-handler';
 import type { KilnConfig } from '../domain/config';
 import { healthRoutes, healthSchema, type HealthChecks } from './routes/health';
+import { repoRoutes } from './routes/repos';
 import { webhookRoutes, type PushIntake } from './routes/webhooks';
 
 export interface AppDeps {
@@ -19,5 +20,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installErrorHandler(app);
   healthRoutes(app, deps.health);
   void app.register(webhookRoutes, { config: deps.config, intake: deps.intake });
+  void app.register(repoRoutes, { config: deps.config });
   return app;
 }
