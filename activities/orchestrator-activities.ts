@@ -4,6 +4,7 @@ import { writeJsonAtomic } from '../domain/atomic-file';
 import type { DataLayout, PushRef } from '../domain/data-layout';
 import type { Plan, PushStatus } from '../domain/push';
 import { planPush } from './plan/plan-push';
+import { createPublishActivities } from './publish/publish-activities';
 import { WipKey } from './wip/wip-key';
 import { WipRepo } from './wip/wip-repo';
 
@@ -12,14 +13,19 @@ export interface OrchestratorDeps {
   layout: DataLayout;
 }
 
-/** Activities of the orchestrator worker (task queue `kiln`): git, plan, WIP repository, records. */
+/** Activities of the orchestrator worker (task queue `kiln`): git, plan, WIP repository, records, snapshots. */
 export function createOrchestratorActivities({ config, layout }: OrchestratorDeps) {
   const wipKey = new WipKey(layout.wipKeyDir);
   return {
+    ...createPublishActivities({ config, layout }),
+
     async planPush({ push }: { push: PushRef }): Promise<Plan> {
       const beat = setInterval(() => Context.current().heartbeat(), 10_000);
       try {
-        return await planPush(config, layout, push, { progress: (step) => Context.current().heartbeat(step) });
+        const plan = await planPush(config, layout, push, { progress: (step) => Context.current().heartbeat(step) });
+        // Publishing reads the full plan (what is unchanged) from disk: workflow payloads stay small.
+        await writeJsonAtomic(layout.pushPlan(push), plan);
+        return plan;
       } finally {
         clearInterval(beat);
       }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { generateSignerKeys } from '../activities/signer/signer-keys';
 import { currentHead } from '../activities/git/tree-source';
 import { requestPush } from '../api/intake/request-push';
+import { requestRollback } from '../api/intake/request-rollback';
 import { DataLayout } from '../domain/data-layout';
 import { findTree, loadConfig } from '../domain/config';
 import { KilnError } from '../domain/errors';
@@ -20,6 +21,7 @@ const USAGE = `usage: kiln <command> [options]
   status <tree> [--branch B] --commit SHA [--json]     a push's builds
   retry <tree> [--branch B] --commit SHA [--package P] [--arch A]
   cancel <tree> [--branch B] --commit SHA
+  rollback <tree> [--branch B] [--to N]                publish snapshot N again (default: the one before current)
   keys generate                                        make the signer's keys (never replaces one)
 
 options: --config FILE (else $KILN_CONFIG, else ./kiln.yaml)
@@ -33,18 +35,24 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       config: { type: 'string' }, branch: { type: 'string' }, commit: { type: 'string' }, wait: { type: 'boolean' },
-      json: { type: 'boolean' }, package: { type: 'string' }, arch: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' }, to: { type: 'string' }, package: { type: 'string' }, arch: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, treeName] = positionals;
   if (values.help || !command) { console.log(USAGE); return values.help ? EXIT.ok : EXIT.usage; }
-  if (!['push', 'status', 'retry', 'cancel', 'keys'].includes(command)) throw usage(`unknown command ${command}`);
+  if (!['push', 'status', 'retry', 'cancel', 'rollback', 'keys'].includes(command)) throw usage(`unknown command ${command}`);
   const config = loadConfig(path.resolve(values.config ?? process.env.KILN_CONFIG ?? path.join(PROJECT_ROOT, 'kiln.yaml')));
   if (command === 'keys') {
     if (treeName !== 'generate') throw usage('keys takes one subcommand: generate');
-    const { created, publicKeyFile } = await generateSignerKeys(config.signer.keysDir);
-    console.log(created ? `created signing keys in ${config.signer.keysDir}` : `signing keys already exist in ${config.signer.keysDir}; kept them`);
-    console.log(`public key: ${publicKeyFile}`);
+    const keys = await generateSignerKeys(config.signer.keysDir);
+    const state = (created: boolean) => (created ? 'created' : 'already there, kept');
+    console.log(keys.created ? `created signing keys in ${config.signer.keysDir}` : `signing keys already exist in ${config.signer.keysDir}; kept them`);
+    console.log(`minisign key: ${state(keys.minisign.created)}`);
+    console.log(`  public key: ${keys.minisign.publicKeyFile}`);
+    console.log(`OpenPGP key: ${state(keys.openpgp.created)}`);
+    console.log(`  fingerprint: ${keys.openpgp.fingerprint}`);
+    console.log(`  public keyring (apt signed-by=): ${keys.openpgp.keyringFile}`);
+    console.log(`  public key, armored: ${keys.openpgp.armoredKeyringFile}`);
     return EXIT.ok;
   }
   if (!treeName) throw usage(`${command} needs a tree name`);
@@ -62,6 +70,15 @@ async function main(argv: string[]): Promise<number> {
       console.log(`push ${workflowId}`);
       console.log(`  Temporal UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`);
       return values.wait ? waitForPush(client, workflowId, (line) => console.log(line)) : EXIT.ok;
+    }
+    if (command === 'rollback') {
+      if (values.to !== undefined && !/^[1-9]\d*$/.test(values.to)) throw usage(`--to must be a snapshot number, got ${values.to}`);
+      const rollback = await requestRollback(client, { tree: tree.name, branch, to: values.to === undefined ? undefined : Number(values.to) });
+      console.log(`rollback ${rollback.workflowId}`);
+      const result = await rollback.result();
+      if (values.json) console.log(JSON.stringify(result, null, 2));
+      else console.log(`${tree.name}/${branch}: published snapshot ${result.snapshot} (commit ${result.commit})`);
+      return EXIT.ok;
     }
     if (!values.commit) throw usage(`${command} needs --commit`);
     const handle = client.workflow.getHandle(pushWorkflowId(tree.name, branch, values.commit));

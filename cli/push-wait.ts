@@ -47,9 +47,13 @@ export async function waitForPush(client: Client, workflowId: string, out: (line
 
 function report(status: PushStatus, out: (line: string) => void): number {
   if (status.state === 'succeeded') {
-    out(`push ${status.workflowId}: succeeded`);
+    const publish = status.publish;
+    out(`push ${status.workflowId}: succeeded${publish?.snapshot ? `, published as snapshot ${publish.snapshot}` : ''}`);
+    for (const t of publish?.targets ?? []) if (!t.ok) out(`  publish target ${t.target} failing: ${t.error}`);
     return 0;
   }
+  if (status.publish?.outcome === 'failed') out(`  publishing failed: ${status.publish.error?.type}: ${status.publish.error?.message}`);
+  if (status.publish?.outcome === 'skipped') out(`  not published: ${status.publish.reason}`);
   out(`push ${status.workflowId}: ${status.state}${status.state === 'failed' ? ' (awaiting retry or cancel)' : ''}`);
   for (const line of failureReport(status)) out(line);
   return 1;

@@ -34,6 +34,8 @@ export class DataLayout {
     return path.join(this.root, 'logs', this.pushDir(push), source, `${arch}.log`);
   }
   pushRecord(push: PushRef): string { return path.join(this.root, 'records', `${this.pushDir(push)}.json`); }
+  /** The full plan, written once by planning: publishing reads what the push found unchanged from it. */
+  pushPlan(push: PushRef): string { return path.join(this.root, 'records', `${this.pushDir(push)}.plan.json`); }
   wip(push: PushRef): string { return path.join(this.root, 'wip', this.pushDir(push)); }
   wipLane(push: PushRef, lane: string): string { return path.join(this.wip(push), lane); }
   repo(tree: string, branch: string): string { return path.join(this.root, 'repos', tree, branchSegment(branch)); }

@@ -20,6 +20,20 @@ export const ERROR_CODES = {
   SIGNER_KEYS_MISSING: { status: 500, message: 'The signer has no signing keys (run kiln keys generate)' },
   TREE_UNREACHABLE: { status: 502, message: 'The tree\'s git repository cannot be read' },
   BRANCH_UNKNOWN: { status: 404, message: 'No such branch in the tree' },
+  PUBLISH_TARGET_FAILED: { status: 502, message: 'A publish target (rsync mirror or trigger URL) could not be updated' },
+  PUBLISH_TARGET_TIMEOUT: { status: 504, message: 'A publish target did not finish in time' },
+  COMMIT_UNKNOWN: { status: 404, message: 'The commit is not in the tree\'s repository' },
+  NOT_FOUND: { status: 404, message: 'No such resource' },
+  REQUEST_INVALID: { status: 400, message: 'The request is malformed' },
+  INTERNAL: { status: 500, message: 'Kiln failed unexpectedly; the server log has the details' },
+  SNAPSHOT_UNKNOWN: { status: 404, message: 'No such snapshot of the branch (it may have been pruned)' },
+  SNAPSHOT_ARTIFACT_MISSING: { status: 500, message: 'A package of the snapshot is missing from the artifact store' },
+  SNAPSHOT_STAGING_CHANGED: { status: 500, message: 'The staged snapshot is not the one that was signed' },
+  SNAPSHOT_BASE_CHANGED: { status: 409, message: 'The published repository changed since the push was planned' },
+  SNAPSHOT_CONFLICT: { status: 409, message: 'Two builds of the push would publish different files under one name' },
+  PUBLISH_REQUEST_INVALID: { status: 400, message: 'A publish request names a push that is not fully built' },
+  SIGN_REQUEST_INVALID: { status: 400, message: 'The signer was asked to sign something malformed' },
+  BRANCH_NOT_RUNNING: { status: 409, message: 'The branch has no coordinator running (nothing was pushed yet)' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,5 +1,6 @@
 import type { BuildStatus, EntrySnapshot, PlannedBuild } from './build-graph';
 import type { PushRef } from './data-layout';
+import type { PublishResult } from './publish/publish';
 
 // The shapes a push's workflows exchange: small (ids, paths, digests), never file contents or logs.
 
@@ -38,13 +39,16 @@ export interface PushInput {
   requestedBy: string;
   /** Older pushes of the branch still running: told to stop once this push knows what it wants. */
   supersedes?: string[];
+  /** Arrival number on the branch (from its coordinator): publishing never goes back to a lower one. */
+  seq?: number;
 }
 
 export type PushState =
   | 'planning'
   | 'building'
   | 'failed'        // failed: awaiting retry or cancel
-  | 'succeeded'
+  | 'publishing'    // every build succeeded; the branch is publishing it
+  | 'succeeded'     // built and published (status.publish says where, and whether a target is failing)
   | 'cancelling'
   | 'cancelled'
   | 'superseded';
@@ -66,6 +70,8 @@ export interface PushStatus {
   plan?: { builds: number; unchanged: number; deleted: string[]; errors: PlanError[] };
   arches: ArchSummary[];
   builds: Array<BuildStatus & { log: string }>;
+  /** The publish's outcome, once the branch answered. */
+  publish?: PublishResult;
 }
 
 export interface PushResult {

@@ -13,3 +13,13 @@ export function pushWorkflowId(tree: string, branch: string, commit: string): st
 export function archWorkflowId(pushWorkflowId: string, arch: string): string {
   return `${pushWorkflowId}/${arch}`;
 }
+
+/** One publish per snapshot number of a branch: a retried or resumed publish finds the same workflow. */
+export function publishWorkflowId(tree: string, branch: string, snapshot: number): string {
+  return `publish/${tree}/${branch}/${snapshot}`;
+}
+
+/** Rollbacks are operator actions, each its own workflow; `requestId` keeps a repeated request from running twice. */
+export function rollbackWorkflowId(tree: string, branch: string, requestId: string): string {
+  return `rollback/${tree}/${branch}/${requestId}`;
+}

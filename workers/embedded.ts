@@ -11,6 +11,31 @@ import { KilnError } from '../domain/errors';
 import { loadProcessConfig, processArgs, runMain } from './lib/process';
 import { Supervisor, type ChildSpec } from './lib/supervisor';
 import { TemporalDevServer } from './lib/temporal-dev-server';
+import { suiteOf } from '../domain/config';
+import type { pushWorkflow } from '../workflows/push';
+
+/** Once the push is published, print what a user adds to install from it (the sources line and the key). */
+async function announcePublished(
+  client: Client, workflowId: string, apiUrl: string, tree: string, branch: string, suite: string, log: (line: string) => void,
+): Promise<void> {
+  try {
+    const result = await client.workflow.getHandle<typeof pushWorkflow>(workflowId).result();
+    const publish = result.status.publish;
+    if (result.outcome !== 'succeeded' || publish?.outcome !== 'published') {
+      log(`kiln: ${workflowId} ended ${result.outcome}; nothing new was published`);
+      return;
+    }
+    const repo = `${apiUrl}/repos/${encodeURIComponent(tree)}/${encodeURIComponent(branch)}`;
+    const keyring = `/usr/share/keyrings/kiln-${tree}.gpg`;
+    log(`kiln: published ${tree}/${branch} as snapshot ${publish.snapshot}; to install from it:`);
+    log(`kiln:   curl -fsSo ${keyring} ${repo}/kiln-archive-keyring.gpg`);
+    log(`kiln:   echo "deb [signed-by=${keyring}] ${repo} ${suite} main" > /etc/apt/sources.list.d/kiln-${tree}.list`);
+    log(`kiln:   minisign -Vm Release -p minisign.pub  (${repo}/minisign.pub, ${repo}/dists/${suite}/Release)`);
+  } catch (err) {
+    // Stopping Kiln closes the connection while waiting: not an error worth a line.
+    if (!/closed|cancel/i.test(String(err))) log(`kiln: could not follow ${workflowId}: ${String(err)}`);
+  }
+}
 
 function hostPort(address: string, field: string): { host: string; port: number } {
   const match = /^(.+):(\d+)$/.exec(address);
@@ -42,7 +67,9 @@ runMain('start', async () => {
   // The embedded default makes its own signing keys on first start (a real deployment runs `kiln keys generate`
   // on the signer's host); an existing key is never replaced.
   const keys = await generateSignerKeys(config.signer.keysDir);
-  if (keys.created) log(`kiln: created signing keys in ${config.signer.keysDir} (public key: ${keys.publicKeyFile})`);
+  if (keys.created) {
+    log(`kiln: created signing keys in ${config.signer.keysDir} (minisign: ${keys.publicKeyFile}; OpenPGP ${keys.openpgp.fingerprint}: ${keys.openpgp.keyringFile})`);
+  }
 
   const node = (name: string, script: string, ...args: string[]): ChildSpec => ({
     name,
@@ -67,19 +94,22 @@ runMain('start', async () => {
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const layout = new DataLayout(config.dataDir);
+  const followed: Array<Promise<void>> = [];
   for (const tree of config.trees.filter((t) => isPlainDirectory(t.url))) {
     const branch = tree.branches[0];
     const commit = await currentHead(tree, layout, branch);
     const { workflowId } = await requestPush(client, { tree: tree.name, branch, commit }, 'embedded start');
     log(`kiln: pushed ${tree.name} (${tree.url}) as ${branch}@${commit.slice(0, 12)}: ${workflowId}`);
     log(`kiln:   follow it: npx kiln status ${tree.name} --branch ${branch} --commit ${commit}`);
+    followed.push(announcePublished(client, workflowId, config.api.publicUrl, tree.name, branch, suiteOf(tree, branch), log));
   }
-  await connection.close();
 
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  await connection.close().catch(() => undefined);
+  void followed;
   log('kiln: stopping');
   await supervisor.stop();
   await temporal?.stop();

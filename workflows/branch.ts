@@ -1,10 +1,15 @@
 import {
-  ParentClosePolicy, allHandlersFinished, condition, continueAsNew, defineQuery,
-  setHandler, startChild, workflowInfo, WorkflowIdReusePolicy,
+  ParentClosePolicy, allHandlersFinished, condition, continueAsNew, defineQuery, executeChild, getExternalWorkflowHandle,
+  proxyActivities, setHandler, startChild, workflowInfo, WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { pushWorkflowId } from '../domain/workflow-ids';
-import { pushFinishedSignal, pushRequestedSignal } from './messages';
+import type { PublishActivities } from '../activities/publish/publish-activities';
+import type { PublishRequest, PublishResult } from '../domain/publish/publish';
+import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queues';
+import { publishWorkflowId, pushWorkflowId } from '../domain/workflow-ids';
+import { describeFailure } from './lib/failures';
+import { publishFinishedSignal, publishRequestedSignal, pushFinishedSignal, pushRequestedSignal, wakeSignal } from './messages';
+import { publishWorkflow } from './publish';
 import { pushWorkflow } from './push';
 
 export interface BranchInput {
@@ -13,6 +18,11 @@ export interface BranchInput {
   /** Carried over continue-as-new. */
   recent?: string[];
   active?: string[];
+  /** Arrival number of the last push started: publishing never goes back to an older one. */
+  seq?: number;
+  lastPublishedSeq?: number;
+  nextSnapshot?: number;
+  publishQueue?: PublishRequest[];
 }
 
 export interface BranchStatus {
@@ -22,6 +32,9 @@ export interface BranchStatus {
   active: string[];
   /** Commits seen most recently, newest last. */
   recent: string[];
+  /** The publish (or rollback) running now, and those waiting behind it. */
+  publishing?: PublishRequest;
+  publishQueue: PublishRequest[];
 }
 
 export const branchStatusQuery = defineQuery<BranchStatus>('branchStatus');
@@ -29,26 +42,73 @@ export const branchStatusQuery = defineQuery<BranchStatus>('branchStatus');
 const RECENT_COMMITS = 500;
 const PUSHES_PER_RUN = 200;
 
+const { nextSnapshotNumber } = proxyActivities<PublishActivities>({
+  taskQueue: ORCHESTRATOR_TASK_QUEUE,
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+});
+
 /**
  * The coordinator of one tree and branch, started by the first push (signal-with-start) and kept alive: it starts one
  * push workflow per new commit, in arrival order, ignores commits it has seen (redelivered webhooks), and tells each
- * new push which older ones it supersedes.
+ * new push which older ones it supersedes. It also runs the branch's publishes and rollbacks one at a time, in
+ * order, and never publishes a push older than one already published.
  */
 export async function branchWorkflow(input: BranchInput): Promise<void> {
   const recent = input.recent ?? [];
   const active = input.active ?? [];
   const queue: Array<{ commit: string; requestedBy: string }> = [];
   let started = 0;
+  let seq = input.seq ?? 0;
+  let lastPublishedSeq = input.lastPublishedSeq ?? 0;
+  let nextSnapshot = input.nextSnapshot;
+  const publishQueue: PublishRequest[] = input.publishQueue ?? [];
+  let publishing: PublishRequest | undefined;
 
-  setHandler(branchStatusQuery, () => ({ tree: input.tree, branch: input.branch, active: [...active], recent: [...recent] }));
+  setHandler(branchStatusQuery, () => ({
+    tree: input.tree, branch: input.branch, active: [...active], recent: [...recent], publishing, publishQueue: [...publishQueue],
+  }));
   setHandler(pushRequestedSignal, (request) => { queue.push(request); });
+  setHandler(publishRequestedSignal, (request) => { publishQueue.push(request); });
+  setHandler(wakeSignal, () => undefined);
   setHandler(pushFinishedSignal, ({ workflowId }) => {
     const i = active.indexOf(workflowId);
     if (i >= 0) active.splice(i, 1);
   });
 
+  async function publishOne(request: PublishRequest): Promise<PublishResult> {
+    if (request.kind === 'push' && request.seq <= lastPublishedSeq) {
+      return { outcome: 'skipped', targets: [], reason: 'a newer push of this branch is already published' };
+    }
+    nextSnapshot ??= await nextSnapshotNumber({ tree: input.tree, branch: input.branch });
+    const number = nextSnapshot++;
+    try {
+      const result = await executeChild(publishWorkflow, {
+        workflowId: publishWorkflowId(input.tree, input.branch, number),
+        args: [{ request, number }],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+      if (request.kind === 'push') lastPublishedSeq = Math.max(lastPublishedSeq, request.seq);
+      return result;
+    } catch (err) {
+      return { outcome: 'failed', targets: [], error: describeFailure(err) };
+    }
+  }
+
+  // The publisher: one publish at a time, in the order they were asked for.
+  void (async () => {
+    for (;;) {
+      await condition(() => publishQueue.length > 0);
+      publishing = publishQueue.shift()!;
+      const result = await publishOne(publishing);
+      await getExternalWorkflowHandle(publishing.replyTo).signal(publishFinishedSignal, result).catch(() => undefined);
+      publishing = undefined;
+    }
+  })();
+
+  const idle = () => publishing === undefined && publishQueue.length === 0;
   for (;;) {
-    await condition(() => queue.length > 0 || started >= PUSHES_PER_RUN || workflowInfo().continueAsNewSuggested);
+    await condition(() => queue.length > 0 || ((started >= PUSHES_PER_RUN || workflowInfo().continueAsNewSuggested) && idle()));
     while (queue.length > 0) {
       const { commit, requestedBy } = queue.shift()!;
       if (recent.includes(commit)) continue;
@@ -58,20 +118,23 @@ export async function branchWorkflow(input: BranchInput): Promise<void> {
       try {
         await startChild(pushWorkflow, {
           workflowId,
-          args: [{ push: { tree: input.tree, branch: input.branch, commit }, requestedBy, supersedes: [...active] }],
+          args: [{ push: { tree: input.tree, branch: input.branch, commit }, requestedBy, supersedes: [...active], seq: seq + 1 }],
           parentClosePolicy: ParentClosePolicy.ABANDON,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         });
         active.push(workflowId);
+        seq++;
         started++;
       } catch (err) {
         // That commit was pushed before (an earlier run of this coordinator): nothing new to start.
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       }
     }
-    if (started >= PUSHES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if ((started >= PUSHES_PER_RUN || workflowInfo().continueAsNewSuggested) && idle()) {
       await condition(allHandlersFinished);
-      if (queue.length === 0) await continueAsNew<typeof branchWorkflow>({ ...input, recent, active });
+      if (queue.length === 0 && idle()) {
+        await continueAsNew<typeof branchWorkflow>({ ...input, recent, active, seq, lastPublishedSeq, nextSnapshot, publishQueue });
+      }
     }
   }
 }

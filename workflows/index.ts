@@ -3,3 +3,5 @@ export { builderProbeWorkflow } from './builder-probe';
 export { branchWorkflow } from './branch';
 export { pushWorkflow } from './push';
 export { archBuildWorkflow } from './arch-builds';
+export { publishWorkflow } from './publish';
+export { rollbackWorkflow } from './rollback';

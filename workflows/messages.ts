@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { BuildStatus } from '../domain/build-graph';
+import type { PublishRequest, PublishResult } from '../domain/publish/publish';
 import type { PushStatus } from '../domain/push';
 
 // Every signal and query, defined once: workflows, workers, API and CLI import these, never retype the names.
@@ -31,3 +32,9 @@ export const archStatusQuery = defineQuery<BuildStatus[]>('archStatus');
 /** Branch coordinator. */
 export const pushRequestedSignal = defineSignal<[{ commit: string; requestedBy: string }]>('pushRequested');
 export const pushFinishedSignal = defineSignal<[{ workflowId: string; outcome: string }]>('pushFinished');
+
+/** Publishing: a push (or a rollback) asks its branch coordinator, which publishes one at a time and answers. */
+export const publishRequestedSignal = defineSignal<[PublishRequest]>('publishRequested');
+export const publishFinishedSignal = defineSignal<[PublishResult]>('publishFinished');
+/** Starts a branch coordinator that is not running yet (signal-with-start) without asking it anything. */
+export const wakeSignal = defineSignal('wake');

@@ -11,15 +11,17 @@ import { archWorkflowId, branchWorkflowId } from '../domain/workflow-ids';
 import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queues';
 import { archBuildWorkflow } from './arch-builds';
 import { isCancellation } from './lib/failures';
+import type { PublishResult } from '../domain/publish/publish';
 import {
-  archStateSignal, buildsChangedSignal, cancelSignal, externalBuildSignal, pushFinishedSignal, pushStatusQuery,
-  retrySignal, supersedeSignal, type RetryRequest, type SupersedeRequest,
+  archStateSignal, buildsChangedSignal, cancelSignal, externalBuildSignal, publishFinishedSignal, publishRequestedSignal,
+  pushFinishedSignal, pushStatusQuery, retrySignal, supersedeSignal, type RetryRequest, type SupersedeRequest,
 } from './messages';
 
 /** What a push carries over continue-as-new. */
 interface PushCarry {
   plan: Plan;
   status: PushStatus;
+  publishRequested?: boolean;
 }
 
 const { planPush, writePushRecord } = proxyActivities<OrchestratorActivities>({
@@ -30,9 +32,10 @@ const { planPush, writePushRecord } = proxyActivities<OrchestratorActivities>({
 });
 
 /**
- * One push of one branch: plan what it needs, build it on every arch (one child workflow per arch), and succeed only
- * when every planned build on every arch succeeded. Failures wait for `retry` or `cancel`; a newer push of the branch
- * supersedes it. Children are tracked by their signals, not their handles, so this workflow can continue-as-new.
+ * One push of one branch: plan what it needs, build it on every arch (one child workflow per arch), and only when
+ * every planned build on every arch succeeded, have the branch coordinator publish it, all arches at once. Failures
+ * wait for `retry` or `cancel`; a newer push of the branch supersedes it. Children are tracked by their signals, not
+ * their handles, so this workflow can continue-as-new.
  */
 export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise<PushResult> {
   const workflowId = workflowInfo().workflowId;
@@ -46,6 +49,8 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
   const pendingRetries: RetryRequest[] = [];
   let version = 0;
   const poke = () => { version++; };
+  let publishRequested = carry?.publishRequested ?? false;
+  let published: PublishResult | undefined;
 
   const snapshot = (): PushStatus => ({ ...status, builds: [...builds.values()].sort((a, b) => a.id.localeCompare(b.id)) });
   setHandler(pushStatusQuery, snapshot);
@@ -59,6 +64,7 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
     }
     poke();
   });
+  setHandler(publishFinishedSignal, (result) => { published = result; poke(); });
   setHandler(archStateSignal, ({ arch, state }) => {
     const summary = status.arches.find((a) => a.arch === arch);
     if (summary) summary.state = state;
@@ -119,8 +125,10 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
     for (;;) {
       // Taken before any await below: a signal arriving during them must wake the next iteration.
       const seen = version;
-      if (cancelRequested) return await cancelChildren(status.arches, () => finish('cancelled'));
-      if (supersede) {
+      // Once the branch is publishing this push, it runs to the end: a snapshot cannot be half taken back.
+      const publishing = status.state === 'publishing';
+      if (cancelRequested && !publishing) return await cancelChildren(status.arches, () => finish('cancelled'));
+      if (supersede && !publishing) {
         status.supersededBy = supersede.by;
         for (const a of status.arches) {
           if (a.state !== 'succeeded') await getExternalWorkflowHandle(a.workflowId).signal(supersedeSignal, supersede).catch(() => undefined);
@@ -129,19 +137,40 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
         return await finish('superseded');
       }
       for (const request of pendingRetries.splice(0)) {
+        // A failed publish is retried by asking again; build retries go to the arches.
+        if (status.publish?.outcome === 'failed') { publishRequested = false; status.publish = undefined; }
         for (const a of status.arches) {
           if (!request.arch || request.arch === a.arch) {
             await getExternalWorkflowHandle(a.workflowId).signal(retrySignal, request).catch(() => undefined);
           }
         }
       }
+      if (published) {
+        const result = published;
+        published = undefined;
+        status.publish = result;
+        if (result.outcome === 'published') return await finish('succeeded');
+        if (result.outcome === 'skipped') return await finish('superseded');
+        await setState('failed');
+      }
       const states = status.arches.map((a) => a.state);
-      if (states.every((s) => s === 'succeeded') && plan.errors.length === 0) return await finish('succeeded');
-      if (states.every((s) => s === 'succeeded' || s === 'failed')) await setState('failed');
-      else if (status.state === 'failed') await setState('building');
+      const built = states.every((s) => s === 'succeeded') && plan.errors.length === 0;
+      if (built && !publishRequested) {
+        publishRequested = true;
+        await setState('publishing');
+        try {
+          await getExternalWorkflowHandle(branchWorkflowId(input.push.tree, input.push.branch)).signal(publishRequestedSignal, {
+            kind: 'push', tree: input.push.tree, branch: input.push.branch, replyTo: workflowId, push: input.push, seq: input.seq ?? 0,
+          });
+        } catch {
+          published = { outcome: 'failed', targets: [], error: { type: 'BRANCH_NOT_RUNNING', message: 'the branch coordinator is not running; retry' } };
+          continue;
+        }
+      } else if (!built && states.every((s) => s === 'succeeded' || s === 'failed')) await setState('failed');
+      else if (!built && status.state === 'failed') await setState('building');
 
       if (workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof pushWorkflow>(input, { plan, status: snapshot() });
+        await continueAsNew<typeof pushWorkflow>(input, { plan, status: snapshot(), publishRequested });
       }
       await condition(() => version !== seen);
     }

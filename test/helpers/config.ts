@@ -11,6 +11,8 @@ export interface TestTree {
   architectures?: string[];
   concurrency?: number;
   webhookSecretEnv?: string;
+  /** The tree's `publish` block, as YAML flow (e.g. `{ keepSnapshots: 3 }`). */
+  publish?: string;
 }
 
 /** A real config (through the real loader) for a fresh data dir, pointing at the test run's Temporal server. */
@@ -29,6 +31,7 @@ export function testConfig(trees: TestTree[], env: NodeJS.ProcessEnv = process.e
       `    architectures: [${(t.architectures ?? ['amd64', 'i386']).join(', ')}]`,
       `    build: { concurrency: ${t.concurrency ?? 2}, timeoutMinutes: 10, memoryMb: 1024, cpus: 1 }`,
       ...(t.webhookSecretEnv ? [`    webhook: { secretEnv: ${t.webhookSecretEnv} }`] : []),
+      ...(t.publish ? [`    publish: ${t.publish}`] : []),
     ]),
   ].join('\n');
   return parseConfig(yaml, dataDir, env);

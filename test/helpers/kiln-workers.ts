@@ -1,15 +1,24 @@
 import type { Worker } from '@temporalio/worker';
 import type { KilnConfig } from '../../domain/config';
 import { DataLayout } from '../../domain/data-layout';
+import { generateSignerKeys, loadSignerKeys } from '../../activities/signer/signer-keys';
+import { KDF_LIMITS_INTERACTIVE } from '../../domain/signing/minisign';
 import { createBuildWorker } from '../../workers/build-worker';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
+import { createSignerWorker } from '../../workers/signer-worker';
 import { workflowBundle, type TemporalTestContext } from './temporal';
 
-/** The orchestrator and one build worker per arch of the config, in this test process, on the shared server. */
+/**
+ * The orchestrator, one build worker per arch of the config and the signer (keys made in the config's keys dir, with
+ * cheap key derivation), in this test process, on the shared server.
+ */
 export async function kilnWorkers(t: TemporalTestContext, config: KilnConfig): Promise<Worker[]> {
   const layout = new DataLayout(config.dataDir);
   const arches = [...new Set(config.trees.flatMap((tree) => tree.architectures))];
+  await generateSignerKeys(config.signer.keysDir, { kdfLimits: KDF_LIMITS_INTERACTIVE, openpgpS2kCount: 65536 });
+  const keys = await loadSignerKeys(config.signer.keysDir);
   return [
+    await createSignerWorker({ connection: t.workerConnection, namespace: t.namespace, keys, keysDir: config.signer.keysDir }),
     await createOrchestratorWorker({ connection: t.workerConnection, namespace: t.namespace, workflowBundle: await workflowBundle(), config }),
     ...(await Promise.all(arches.map((arch) => createBuildWorker({ connection: t.workerConnection, namespace: t.namespace, arch, layout, maxConcurrentBuilds: 2 })))),
   ];

@@ -102,6 +102,13 @@ describe('npm start (embedded default)', () => {
       'kiln-docs/amd64', 'kiln-greet/amd64', 'kiln-greet/i386', 'kiln-hello/amd64', 'kiln-hello/i386', 'kiln-motd/amd64',
       'libkiln/amd64', 'libkiln/i386',
     ]);
+    // ...and is published, signed, served by the API, with the lines a user adds printed.
+    expect(result.status.publish).toMatchObject({ outcome: 'published', snapshot: 1 });
+    await kiln.waitFor(/published example\/main as snapshot 1/);
+    expect(kiln.output.join('')).toContain(`deb [signed-by=/usr/share/keyrings/kiln-example.gpg] http://127.0.0.1:${apiPort}/repos/example/main main main`);
+    const inRelease = await fetch(`http://127.0.0.1:${apiPort}/repos/example/main/dists/main/InRelease`);
+    expect(inRelease.status).toBe(200);
+    expect(await inRelease.text()).toMatch(/^-----BEGIN PGP SIGNED MESSAGE-----/);
     await connection.close();
 
     kiln.child.kill('SIGINT');

@@ -1,0 +1,232 @@
+import { execFile } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../../domain/atomic-file';
+import type { DataLayout } from '../../domain/data-layout';
+import { KilnError } from '../../domain/errors';
+import { COMPONENT, packagesIndex, releaseFile, type IndexFile } from '../../domain/publish/apt-index';
+import {
+  parseSnapshotDirName, snapshotDirName, type SnapshotManifest, type SnapshotSource,
+} from '../../domain/publish/snapshot-manifest';
+
+export const MANIFEST = 'kiln-manifest.json';
+export const PUBLIC_KEYS = { openpgp: 'kiln-archive-keyring.gpg', minisign: 'minisign.pub' } as const;
+
+export interface Signatures {
+  inRelease: string;
+  releaseGpg: string;
+  minisig: string;
+  publicKeys: { minisignPub: string; openpgpKeyringBase64: string };
+}
+
+export interface AssembleRequest {
+  number: number;
+  suite: string;
+  arches: readonly string[];
+  commit: string;
+  publishedFor: string;
+  rollbackOf?: number;
+  /** What the snapshot holds, given the snapshot that is current now (its base). */
+  sources(base: SnapshotManifest | undefined): Promise<SnapshotSource[]>;
+}
+
+/**
+ * One branch's published repository on disk ("symlink repo"):
+ *
+ *   repos/<tree>/<branch>/snapshots/000007/   complete, signed, immutable
+ *   repos/<tree>/<branch>/snapshots/.000008.staging/   being made; never served
+ *   repos/<tree>/<branch>/current -> snapshots/000007   switched with one rename
+ *
+ * Every step is idempotent on the snapshot number, so a publish retried after any crash makes exactly one snapshot.
+ * Pool files are hard links into the artifact store: nothing is copied.
+ */
+export class BranchRepo {
+  constructor(private readonly layout: DataLayout, readonly tree: string, readonly branch: string) {}
+
+  get dir(): string { return this.layout.repo(this.tree, this.branch); }
+  get snapshotsDir(): string { return path.join(this.dir, 'snapshots'); }
+  snapshotDir(number: number): string { return path.join(this.snapshotsDir, snapshotDirName(number)); }
+  private stagingDir(number: number): string { return path.join(this.snapshotsDir, `.${snapshotDirName(number)}.staging`); }
+
+  /** The number `current` points at, or undefined before the first publish. */
+  currentNumber(): number | undefined {
+    try {
+      return parseSnapshotDirName(path.basename(fs.readlinkSync(path.join(this.dir, 'current'))));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** Complete snapshots, oldest first. */
+  snapshots(): number[] {
+    if (!fs.existsSync(this.snapshotsDir)) return [];
+    return fs.readdirSync(this.snapshotsDir).map(parseSnapshotDirName).filter((n): n is number => n !== undefined).sort((a, b) => a - b);
+  }
+
+  /** The highest number in use, complete or staging: the next publish takes the one after. */
+  highestNumber(): number {
+    if (!fs.existsSync(this.snapshotsDir)) return 0;
+    const numbers = fs.readdirSync(this.snapshotsDir)
+      .map((name) => parseSnapshotDirName(name.replace(/^\.(\d+)\.staging$/, '$1')))
+      .filter((n): n is number => n !== undefined);
+    return Math.max(0, ...numbers);
+  }
+
+  async manifest(number: number): Promise<SnapshotManifest> {
+    const manifest = await readJsonIfExists<SnapshotManifest>(path.join(this.snapshotDir(number), MANIFEST));
+    if (!manifest) {
+      const kept = this.snapshots();
+      throw new KilnError('SNAPSHOT_UNKNOWN', `${this.tree}/${this.branch} has no snapshot ${number} (kept: ${kept.join(', ') || 'none'})`);
+    }
+    return manifest;
+  }
+
+  async currentManifest(): Promise<SnapshotManifest | undefined> {
+    const n = this.currentNumber();
+    return n === undefined ? undefined : this.manifest(n);
+  }
+
+  /** Build the unsigned snapshot in its staging dir; returns the Release text to sign. */
+  async assemble(request: AssembleRequest): Promise<{ release: string; base?: number }> {
+    const final = this.snapshotDir(request.number);
+    if (fs.existsSync(final)) {
+      const done = await this.manifest(request.number);
+      return { release: await fs.promises.readFile(path.join(final, 'dists', done.suite, 'Release'), 'utf8'), base: done.base };
+    }
+    const staging = this.stagingDir(request.number);
+    await fs.promises.rm(staging, { recursive: true, force: true });
+    await fs.promises.mkdir(staging, { recursive: true });
+    const baseNumber = this.currentNumber();
+    const base = baseNumber === undefined ? undefined : await this.manifest(baseNumber);
+    const sources = await request.sources(base);
+
+    for (const source of sources) {
+      for (const a of source.artifacts) {
+        const stored = path.join(this.layout.store, a.sha256);
+        if (!fs.existsSync(stored)) {
+          throw new KilnError('SNAPSHOT_ARTIFACT_MISSING', `${a.file} (${a.sha256}) is not in the artifact store`);
+        }
+        await hardLink(stored, path.join(staging, a.pool));
+      }
+    }
+
+    const dists = path.join(staging, 'dists', request.suite);
+    const files: IndexFile[] = [];
+    for (const arch of request.arches) {
+      const rel = `${COMPONENT}/binary-${arch}`;
+      const packages = Buffer.from(packagesIndex(sources, arch));
+      const xz = await compressXz(packages);
+      for (const [name, data] of [['Packages', packages], ['Packages.xz', xz]] as const) {
+        const file: IndexFile = { path: `${rel}/${name}`, size: data.length, sha256: sha256(data) };
+        files.push(file);
+        await writeFileAtomic(path.join(dists, file.path), data);
+        await hardLink(path.join(dists, file.path), path.join(dists, rel, 'by-hash', 'SHA256', file.sha256));
+      }
+    }
+    // The previous snapshot's indexes stay reachable by hash: a client that read its InRelease just before the
+    // switch fetches them from the new snapshot.
+    if (base) {
+      const baseDists = path.join(this.snapshotDir(base.number), 'dists', base.suite);
+      for (const index of base.indexes) {
+        const byHash = path.join(path.dirname(index.path), 'by-hash', 'SHA256', index.sha256);
+        if (base.suite === request.suite && fs.existsSync(path.join(baseDists, byHash))) {
+          await hardLink(path.join(baseDists, byHash), path.join(dists, byHash));
+        }
+      }
+    }
+
+    const release = releaseFile({
+      tree: this.tree, branch: this.branch, suite: request.suite, arches: request.arches, snapshot: request.number,
+      commit: request.commit, date: new Date(), files,
+    });
+    await writeFileAtomic(path.join(dists, 'Release'), release);
+    const manifest: SnapshotManifest = {
+      tree: this.tree, branch: this.branch, suite: request.suite, number: request.number, commit: request.commit,
+      publishedFor: request.publishedFor, base: base?.number, rollbackOf: request.rollbackOf, createdAt: new Date().toISOString(),
+      sources, indexes: files,
+    };
+    await writeJsonAtomic(path.join(staging, MANIFEST), manifest);
+    return { release, base: base?.number };
+  }
+
+  /** Add the signer's answer and the public keys, then make the snapshot complete (one rename). */
+  async complete(number: number, suite: string, releaseSha256: string, signatures: Signatures): Promise<void> {
+    const final = this.snapshotDir(number);
+    if (fs.existsSync(final)) return;
+    const staging = this.stagingDir(number);
+    const dists = path.join(staging, 'dists', suite);
+    const release = await fs.promises.readFile(path.join(dists, 'Release')).catch(() => undefined);
+    if (!release || sha256(release) !== releaseSha256) {
+      // The staging dir is not the one that was signed (remade since): assemble again.
+      throw new KilnError('SNAPSHOT_STAGING_CHANGED', `snapshot ${number} of ${this.tree}/${this.branch}: the staged Release is not the one that was signed`);
+    }
+    await writeFileAtomic(path.join(dists, 'InRelease'), signatures.inRelease);
+    await writeFileAtomic(path.join(dists, 'Release.gpg'), signatures.releaseGpg);
+    await writeFileAtomic(path.join(dists, 'Release.minisig'), signatures.minisig);
+    await writeFileAtomic(path.join(staging, PUBLIC_KEYS.openpgp), Buffer.from(signatures.publicKeys.openpgpKeyringBase64, 'base64'));
+    await writeFileAtomic(path.join(staging, PUBLIC_KEYS.minisign), signatures.publicKeys.minisignPub);
+    await fs.promises.rename(staging, final);
+    await fsyncDir(this.snapshotsDir);
+  }
+
+  /** Point `current` at a complete snapshot: a new symlink renamed over the old one, so readers see one or the other. */
+  async switchTo(number: number): Promise<void> {
+    if (!fs.existsSync(path.join(this.snapshotDir(number), MANIFEST))) {
+      throw new KilnError('SNAPSHOT_UNKNOWN', `${this.tree}/${this.branch} has no complete snapshot ${number}`);
+    }
+    if (this.currentNumber() === number) return;
+    const tmp = path.join(this.dir, `.current.${number}.${process.pid}.tmp`);
+    await fs.promises.rm(tmp, { force: true });
+    await fs.promises.symlink(path.join('snapshots', snapshotDirName(number)), tmp);
+    await fs.promises.rename(tmp, path.join(this.dir, 'current'));
+    await fsyncDir(this.dir);
+  }
+
+  /** Keep the newest `keep` snapshots and the current one; remove leftovers of interrupted publishes before it. */
+  async prune(keep: number): Promise<number[]> {
+    const current = this.currentNumber();
+    const all = this.snapshots();
+    const removed = all.slice(0, Math.max(0, all.length - keep)).filter((n) => n !== current);
+    for (const n of removed) await fs.promises.rm(this.snapshotDir(n), { recursive: true, force: true });
+    for (const name of fs.existsSync(this.snapshotsDir) ? fs.readdirSync(this.snapshotsDir) : []) {
+      const staged = /^\.(\d+)\.staging$/.exec(name);
+      if (staged && current !== undefined && Number(staged[1]) <= current) {
+        await fs.promises.rm(path.join(this.snapshotsDir, name), { recursive: true, force: true });
+      }
+    }
+    return removed;
+  }
+}
+
+export function sha256(data: Buffer | string): string {
+  return crypto.createHash('sha256').update(data).digest('hex');
+}
+
+async function hardLink(source: string, target: string): Promise<void> {
+  await fs.promises.mkdir(path.dirname(target), { recursive: true });
+  try {
+    await fs.promises.link(source, target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code === 'EXDEV') { await fs.promises.copyFile(source, target); return; } // store on another filesystem
+    throw err;
+  }
+}
+
+function compressXz(data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('xz', ['--compress', '--stdout', '-6'], { encoding: 'buffer', maxBuffer: 1024 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`xz failed: ${stderr.toString().trim() || err.message}`));
+      else resolve(stdout);
+    });
+    child.stdin!.end(data);
+  });
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try { await handle.sync(); } finally { await handle.close(); }
+}
