@@ -1,7 +1,7 @@
 // `npm start`: the whole embedded default on one machine. The Temporal dev server (SQLite in the data dir, Web UI
 // on), the orchestrator, one build worker per configured arch, the signer and the API, each its own process.
 import * as path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { isPlainDirectory } from '../activities/git/directory-import';
 import { currentHead } from '../activities/git/tree-source';
 import { generateSignerKeys } from '../activities/signer/signer-keys';
@@ -19,7 +19,15 @@ async function announcePublished(
   client: Client, workflowId: string, apiUrl: string, tree: string, branch: string, suite: string, log: (line: string) => void,
 ): Promise<void> {
   try {
-    const result = await client.workflow.getHandle<typeof pushWorkflow>(workflowId).result();
+    const handle = client.workflow.getHandle<typeof pushWorkflow>(workflowId);
+    // The branch coordinator starts the push a moment after the request.
+    for (let tries = 0; ; tries++) {
+      try { await handle.describe(); break; } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError) || tries > 100) throw err;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+    const result = await handle.result();
     const publish = result.status.publish;
     if (result.outcome !== 'succeeded' || publish?.outcome !== 'published') {
       log(`kiln: ${workflowId} ended ${result.outcome}; nothing new was published`);

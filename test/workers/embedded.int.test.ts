@@ -104,7 +104,7 @@ describe('npm start (embedded default)', () => {
     ]);
     // ...and is published, signed, served by the API, with the lines a user adds printed.
     expect(result.status.publish).toMatchObject({ outcome: 'published', snapshot: 1 });
-    await kiln.waitFor(/published example\/main as snapshot 1/);
+    await kiln.waitFor(/published example\/main as snapshot 1[^]*minisign -Vm/);
     expect(kiln.output.join('')).toContain(`deb [signed-by=/usr/share/keyrings/kiln-example.gpg] http://127.0.0.1:${apiPort}/repos/example/main main main`);
     const inRelease = await fetch(`http://127.0.0.1:${apiPort}/repos/example/main/dists/main/InRelease`);
     expect(inRelease.status).toBe(200);
