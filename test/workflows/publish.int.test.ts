@@ -19,6 +19,7 @@ import { testConfig } from '../helpers/config';
 import { writeFixturePackage } from '../helpers/deb-fixtures';
 import { kilnWorkers } from '../helpers/kiln-workers';
 import { PortsRepo } from '../helpers/ports-repo';
+import { RepoReader } from '../helpers/repo-reader';
 import { connectToTestServer, type TemporalTestContext } from '../helpers/temporal';
 
 // Issue 4's "done when", on the real Temporal server, the real Docker engine and real clients: a push is published
@@ -36,12 +37,17 @@ describe('publishing a push', () => {
   let baseUrl: string;
   let trigger: http.Server;
   let triggerCalls = 0;
+  let triggerUp = false;
   const mirror = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-mirror-'));
 
   beforeAll(async () => {
     t = await connectToTestServer();
     // A trigger that fails for good: the publish must retry it, report it, and stay published.
-    trigger = http.createServer((req, res) => { triggerCalls++; req.resume(); res.writeHead(503).end('down for maintenance'); });
+    trigger = http.createServer((req, res) => {
+      triggerCalls++;
+      req.resume();
+      if (triggerUp) res.writeHead(204).end(); else res.writeHead(503).end('down for maintenance');
+    });
     await new Promise<void>((r) => trigger.listen(0, '127.0.0.1', r));
     repo = new PortsRepo({ fromExamples: false });
     writeFixturePackage(repo.dir, { name: 'kiln-p-tool', version: '1.0', architecture: 'any' });
@@ -129,6 +135,7 @@ describe('publishing a push', () => {
     expect(targets[1]).toMatchObject({ target: 1, ok: false });
     expect(targets[1].error).toMatch(/503/);
     expect(triggerCalls).toBeGreaterThan(1);
+    triggerUp = true; // the next publishes reach it
   }, 300_000);
 
   it('makes apt refuse a tampered Packages index', async () => {
@@ -146,9 +153,13 @@ describe('publishing a push', () => {
   }, 120_000);
 
   it('publishes only what a second push changed, and rolls back to the previous snapshot', async () => {
+    // A reader polling throughout sees only complete, correctly signed states.
+    const reader = new RepoReader(repoUrl(), 'main', await keyring(), ['amd64', 'i386']);
+    reader.start();
     writeFixturePackage(repo.dir, { name: 'kiln-p-tool', version: '1.1', architecture: 'any' });
     const result = await pushAndWait(repo.commit('kiln-p-tool 1.1'));
     expect(result.status.publish).toMatchObject({ outcome: 'published', snapshot: 2 });
+    expect(result.status.publish!.targets.map((x) => x.ok)).toEqual([true, true]);
     expect(result.status.builds.map((b) => b.id)).toEqual(['kiln-p-tool/amd64', 'kiln-p-tool/i386']);
 
     const [one, two] = [manifest(1), manifest(2)];
@@ -171,5 +182,9 @@ describe('publishing a push', () => {
     const apt = await installAndRead('i386', 'kiln-p-tool');
     expect(apt.exitCode, apt.output).toBe(0);
     expect(apt.output).toContain('built kiln-p-tool 1.0');
+
+    await reader.stop();
+    expect(reader.problems()).toEqual([]);
+    expect(reader.releases().map((d) => /snapshot (\d+)/.exec(d)![1])).toEqual(['1', '2', '3']);
   }, 400_000);
 });
