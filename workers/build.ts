@@ -4,11 +4,16 @@ import { reapOrphanedBuilds } from '../activities/docker/reap-orphans';
 import { builderImageTag } from '../domain/builder-image';
 import { DataLayout } from '../domain/data-layout';
 import { KilnError } from '../domain/errors';
+import { buildMetrics, processMetrics } from '../domain/observability/kiln-metrics';
+import { Registry } from '../domain/observability/metrics';
 import { createBuildWorker } from './build-worker';
-import { connectWorker, installQuietRuntime, loadProcessConfig, processArgs, runMain } from './lib/process';
+import { installRuntimeLogger } from './lib/logger';
+import { metricsListenAddress, startMetricsServer } from './lib/metrics-server';
+import { connectWorker, loadProcessConfig, processArgs, runMain } from './lib/process';
 
 runMain('build worker', async () => {
-  const { configFile, values } = processArgs({ arch: { type: 'string' } });
+  const { configFile, values } = processArgs({ arch: { type: 'string' }, 'metrics-port': { type: 'string' } });
+  const metricsAddress = metricsListenAddress(values['metrics-port'] as string | undefined);
   const config = loadProcessConfig(configFile);
   const arch = (values.arch as string | undefined) ?? process.env.KILN_BUILD_ARCH;
   const known: string[] = [...new Set(config.trees.flatMap((t) => t.architectures))];
@@ -20,11 +25,19 @@ runMain('build worker', async () => {
     await requireImage(builderImageTag(suite, arch));
   }
   await reapOrphanedBuilds((line) => console.log(`kiln build worker: ${line}`));
-  installQuietRuntime();
+  installRuntimeLogger(`build-${arch}`);
+  const registry = new Registry();
+  processMetrics(registry);
   const connection = await connectWorker(config);
   const concurrency = Math.max(...config.trees.map((t) => t.build.concurrency));
-  const worker = await createBuildWorker({ connection, namespace: config.temporal.namespace, arch, layout: new DataLayout(config.dataDir), maxConcurrentBuilds: concurrency });
+  const worker = await createBuildWorker({
+    connection, namespace: config.temporal.namespace, arch, layout: new DataLayout(config.dataDir), maxConcurrentBuilds: concurrency,
+    metrics: buildMetrics(registry),
+  });
+  const metricsServer = metricsAddress && await startMetricsServer(registry, metricsAddress);
   console.log(`kiln build worker: arch ${arch}, task queue ${worker.options.taskQueue} on ${config.temporal.address}, up to ${concurrency} builds at once`);
+  if (metricsServer) console.log(`kiln build worker: metrics on ${metricsServer.url}`);
   await worker.run();
+  await metricsServer?.close();
   await connection.close();
 });

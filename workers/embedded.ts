@@ -8,6 +8,7 @@ import { generateSignerKeys } from '../activities/signer/signer-keys';
 import { requestPush } from '../api/intake/request-push';
 import { DataLayout } from '../domain/data-layout';
 import { KilnError } from '../domain/errors';
+import { metricsListenAddress, metricsPortArg } from './lib/metrics-server';
 import { loadProcessConfig, processArgs, runMain } from './lib/process';
 import { Supervisor, type ChildSpec } from './lib/supervisor';
 import { TemporalDevServer } from './lib/temporal-dev-server';
@@ -52,9 +53,15 @@ function hostPort(address: string, field: string): { host: string; port: number 
 }
 
 runMain('start', async () => {
-  const { configFile } = processArgs();
+  const { configFile, values } = processArgs({ 'metrics-port': { type: 'string' } });
   const config = loadProcessConfig(configFile);
   const log = (line: string) => process.stdout.write(line + '\n');
+  // Metrics (opt-in): `--metrics-port 9464` / KILN_METRICS_PORT=9464 is the first of consecutive ports, one per worker
+  // process: orchestrator +0, signer +1, build-<arch> +2, +3... in the config's arch order. The API serves /metrics
+  // on its own port. Children never inherit KILN_METRICS_PORT (they would all try the same port).
+  const metricsBase = metricsListenAddress(values['metrics-port'] as string | undefined);
+  const metricsArgs = (offset: number): string[] => (metricsBase ? ['--metrics-port', metricsPortArg(metricsBase, offset)] : []);
+  const metricsPorts: string[] = [];
 
   let temporal: TemporalDevServer | undefined;
   if (config.temporal.embedded) {
@@ -79,22 +86,28 @@ runMain('start', async () => {
     log(`kiln: created signing keys in ${config.signer.keysDir} (minisign: ${keys.publicKeyFile}; OpenPGP ${keys.openpgp.fingerprint}: ${keys.openpgp.keyringFile})`);
   }
 
-  const node = (name: string, script: string, ...args: string[]): ChildSpec => ({
-    name,
-    command: process.execPath,
-    args: [path.join(__dirname, '..', script), '--config', configFile, ...args],
-  });
+  const node = (name: string, script: string, args: string[] = [], metricsOffset?: number): ChildSpec => {
+    const metrics = metricsOffset === undefined ? [] : metricsArgs(metricsOffset);
+    if (metrics.length > 0) metricsPorts.push(`${name} ${metrics[1]}`);
+    return {
+      name,
+      command: process.execPath,
+      args: [path.join(__dirname, '..', script), '--config', configFile, ...args, ...metrics],
+      env: { KILN_METRICS_PORT: '' },
+    };
+  };
   const arches = [...new Set(config.trees.flatMap((t) => t.architectures))];
   const supervisor = new Supervisor(log);
-  supervisor.start(node('orchestrator', 'workers/orchestrator.js'));
-  for (const arch of arches) supervisor.start(node(`build-${arch}`, 'workers/build.js', '--arch', arch));
-  supervisor.start(node('signer', 'workers/signer.js'));
+  supervisor.start(node('orchestrator', 'workers/orchestrator.js', [], 0));
+  arches.forEach((arch, i) => supervisor.start(node(`build-${arch}`, 'workers/build.js', ['--arch', arch], 2 + i)));
+  supervisor.start(node('signer', 'workers/signer.js', [], 1));
   supervisor.start(node('api', 'api/server.js'));
 
   log('');
   log(`kiln: API and web UI   ${config.api.publicUrl}`);
   log(`kiln: Temporal UI      ${config.temporal.uiUrl}`);
   log(`kiln: data dir         ${config.dataDir}`);
+  log(`kiln: metrics          ${config.api.publicUrl}/metrics${metricsPorts.length > 0 ? `; ${metricsPorts.join(', ')}` : ' (workers: start with --metrics-port <first port>)'}`);
   log('kiln: Ctrl-C stops everything');
   log('');
 

@@ -1,7 +1,9 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { observeActivities } from '../activities/observability/activity-observer';
 import { createOrchestratorActivities } from '../activities/orchestrator-activities';
 import type { KilnConfig } from '../domain/config';
 import { DataLayout } from '../domain/data-layout';
+import type { PublishMetrics } from '../domain/observability/kiln-metrics';
 import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queues';
 import { workflowsPath } from './lib/workflow-source';
 
@@ -12,6 +14,8 @@ export interface OrchestratorWorkerOptions {
   /** A prebuilt bundle (tests share one); otherwise workflows/ is bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   config: KilnConfig;
+  /** Publish durations (the process's /metrics); none: not measured. */
+  metrics?: PublishMetrics;
 }
 
 /** Runs every workflow, and the orchestrator's own activities (git, plan, WIP repo, snapshot, index, publish). */
@@ -22,5 +26,6 @@ export function createOrchestratorWorker(options: OrchestratorWorkerOptions): Pr
     taskQueue: options.taskQueue ?? ORCHESTRATOR_TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     activities: createOrchestratorActivities({ config: options.config, layout: new DataLayout(options.config.dataDir) }),
+    interceptors: { activity: [observeActivities({ publish: options.metrics })] },
   });
 }

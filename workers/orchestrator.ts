@@ -1,14 +1,24 @@
 // Process entry: the orchestrator worker (task queue `kiln`): all workflows and the orchestrator's activities.
-import { connectWorker, installQuietRuntime, loadProcessConfig, processArgs, runMain } from './lib/process';
+import { processMetrics, publishMetrics } from '../domain/observability/kiln-metrics';
+import { Registry } from '../domain/observability/metrics';
+import { installRuntimeLogger } from './lib/logger';
+import { metricsListenAddress, startMetricsServer } from './lib/metrics-server';
+import { connectWorker, loadProcessConfig, processArgs, runMain } from './lib/process';
 import { createOrchestratorWorker } from './orchestrator-worker';
 
 runMain('orchestrator', async () => {
-  const { configFile } = processArgs();
+  const { configFile, values } = processArgs({ 'metrics-port': { type: 'string' } });
+  const metricsAddress = metricsListenAddress(values['metrics-port'] as string | undefined);
   const config = loadProcessConfig(configFile);
-  installQuietRuntime();
+  installRuntimeLogger('orchestrator');
+  const registry = new Registry();
+  processMetrics(registry);
   const connection = await connectWorker(config);
-  const worker = await createOrchestratorWorker({ connection, namespace: config.temporal.namespace, config });
+  const worker = await createOrchestratorWorker({ connection, namespace: config.temporal.namespace, config, metrics: publishMetrics(registry) });
+  const metricsServer = metricsAddress && await startMetricsServer(registry, metricsAddress);
   console.log(`kiln orchestrator: task queue ${worker.options.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace})`);
+  if (metricsServer) console.log(`kiln orchestrator: metrics on ${metricsServer.url}`);
   await worker.run(); // returns once SIGINT/SIGTERM drained the worker
+  await metricsServer?.close();
   await connection.close();
 });

@@ -10,18 +10,34 @@ interface CheckResult {
   error?: string;
 }
 
-async function run(check: () => Promise<void>): Promise<CheckResult> {
+/** A check that has not answered by then counts as failed: /healthz itself must answer promptly. */
+export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
+
+async function run(check: () => Promise<void>, timeoutMs: number): Promise<CheckResult & { ms: number }> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    await check();
-    return { ok: true };
+    await Promise.race([check(), timeout]);
+    return { ok: true, ms: performance.now() - started };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    return { ok: false, error: err instanceof Error ? err.message : String(err), ms: performance.now() - started };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-/** /healthz: 200 when Temporal and Docker both answer, 503 naming what does not. */
-export function healthRoutes(app: FastifyInstance, checks: HealthChecks): void {
+/**
+ * /healthz: 200 when Temporal and Docker both answer, 503 naming what does not. Each check's latency goes in the
+ * standard `Server-Timing` header (`temporal;dur=1.8, docker;dur=0.6`, milliseconds), beside an unchanged body.
+ */
+export function healthRoutes(app: FastifyInstance, checks: HealthChecks, options: { timeoutMs?: number } = {}): void {
+  const timeoutMs = options.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS;
   app.get('/healthz', {
+    // Probed every few seconds: no request log lines per probe (errors still log).
+    logLevel: 'warn',
     schema: {
       response: {
         '2xx': { $ref: 'health#' },
@@ -29,9 +45,16 @@ export function healthRoutes(app: FastifyInstance, checks: HealthChecks): void {
       },
     },
   }, async (_request, reply) => {
-    const [temporal, docker] = await Promise.all([run(checks.temporal), run(checks.docker)]);
-    const ok = temporal.ok && docker.ok;
-    return reply.status(ok ? 200 : 503).send({ ok, checks: { temporal, docker } });
+    const names = ['temporal', 'docker'] as const;
+    const results = await Promise.all(names.map((name) => run(checks[name], timeoutMs)));
+    const ok = results.every((r) => r.ok);
+    const timing = names.map((name, i) => `${name};dur=${results[i].ms.toFixed(1)};desc="${results[i].ok ? 'ok' : 'failed'}"`).join(', ');
+    const body = Object.fromEntries(names.map((name, i) => {
+      const { ms: _ms, ...result } = results[i];
+      return [name, result];
+    }));
+    return reply.status(ok ? 200 : 503).header('server-timing', timing).header('cache-control', 'no-store')
+      .send({ ok, checks: body });
   });
 }
 

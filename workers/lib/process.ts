@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, type KilnConfig } from '../../domain/config';
 import { KilnError } from '../../domain/errors';
 import { PROJECT_ROOT } from '../../domain/project-paths';
@@ -26,11 +26,6 @@ export function processArgs(extra: Record<string, { type: 'string' | 'boolean' }
 
 export function loadProcessConfig(configFile: string): KilnConfig {
   return loadConfig(configFile);
-}
-
-/** Temporal's own logs stay at WARN: our processes print their one "where am I" line themselves. */
-export function installQuietRuntime(): void {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
 }
 
 export async function connectWorker(config: KilnConfig): Promise<NativeConnection> {
