@@ -4,6 +4,7 @@ import { generateSignerKeys } from '../activities/signer/signer-keys';
 import { currentHead } from '../activities/git/tree-source';
 import { requestPush } from '../api/intake/request-push';
 import { requestRollback } from '../api/intake/request-rollback';
+import { createToken, readTokens, revokeToken, tokenFile } from '../api/auth/token-file';
 import { DataLayout } from '../domain/data-layout';
 import { findTree, loadConfig } from '../domain/config';
 import { KilnError } from '../domain/errors';
@@ -23,6 +24,9 @@ const USAGE = `usage: kiln <command> [options]
   cancel <tree> [--branch B] --commit SHA
   rollback <tree> [--branch B] [--to N]                publish snapshot N again (default: the one before current)
   keys generate                                        make the signer's keys (never replaces one)
+  tokens create <name>                                 make an API token (printed once; only its hash is kept)
+  tokens list                                          API tokens: names and when they were made
+  tokens revoke <name>                                 the token stops working at once
 
 options: --config FILE (else $KILN_CONFIG, else ./kiln.yaml)
 exit codes: 0 ok, 1 the push failed, 2 bad usage or input, 3 Kiln unreachable`;
@@ -40,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const [command, treeName] = positionals;
   if (values.help || !command) { console.log(USAGE); return values.help ? EXIT.ok : EXIT.usage; }
-  if (!['push', 'status', 'retry', 'cancel', 'rollback', 'keys'].includes(command)) throw usage(`unknown command ${command}`);
+  if (!['push', 'status', 'retry', 'cancel', 'rollback', 'keys', 'tokens'].includes(command)) throw usage(`unknown command ${command}`);
   const config = loadConfig(path.resolve(values.config ?? process.env.KILN_CONFIG ?? path.join(PROJECT_ROOT, 'kiln.yaml')));
   if (command === 'keys') {
     if (treeName !== 'generate') throw usage('keys takes one subcommand: generate');
@@ -55,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`  public key, armored: ${keys.openpgp.armoredKeyringFile}`);
     return EXIT.ok;
   }
+  if (command === 'tokens') return tokensCommand(config.dataDir, positionals.slice(1));
   if (!treeName) throw usage(`${command} needs a tree name`);
 
   const tree = findTree(config, treeName);
@@ -69,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
       const { workflowId } = await requestPush(client, { tree: tree.name, branch, commit }, `cli:${process.env.USER ?? 'unknown'}`);
       console.log(`push ${workflowId}`);
       console.log(`  Temporal UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(workflowId)}`);
-      return values.wait ? waitForPush(client, workflowId, (line) => console.log(line)) : EXIT.ok;
+      return values.wait ? await waitForPush(client, workflowId, (line) => console.log(line)) : EXIT.ok;
     }
     if (command === 'rollback') {
       if (values.to !== undefined && !/^[1-9]\d*$/.test(values.to)) throw usage(`--to must be a snapshot number, got ${values.to}`);
@@ -99,6 +104,35 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await close();
   }
+}
+
+/** `kiln tokens create|list|revoke`: API tokens in <dataDir>/api-tokens.json (the API re-reads it when it changes). */
+async function tokensCommand(dataDir: string, args: string[]): Promise<number> {
+  const [sub, name, ...rest] = args;
+  const file = tokenFile(dataDir);
+  if (rest.length > 0) throw usage(`tokens ${sub} takes at most one name`);
+  if (sub === 'create') {
+    if (!name) throw usage('tokens create needs a name, e.g. kiln tokens create ci');
+    const { token } = await createToken(file, name);
+    // The only time the token is shown: stdout alone, so `$(kiln tokens create ci)` captures it.
+    console.error(`created API token "${name}"; it is shown once, store it now (send it as "Authorization: Bearer <token>"):`);
+    console.log(token);
+    return EXIT.ok;
+  }
+  if (sub === 'list') {
+    if (name) throw usage('tokens list takes no name');
+    const tokens = await readTokens(file);
+    if (tokens.length === 0) console.log('no API tokens (kiln tokens create <name>)');
+    for (const t of tokens) console.log(`${t.name.padEnd(24)} created ${t.createdAt}`);
+    return EXIT.ok;
+  }
+  if (sub === 'revoke') {
+    if (!name) throw usage('tokens revoke needs a name');
+    await revokeToken(file, name);
+    console.log(`revoked API token "${name}"`);
+    return EXIT.ok;
+  }
+  throw usage('tokens takes one subcommand: create <name>, list or revoke <name>');
 }
 
 function printStatus(status: PushStatus): void {
