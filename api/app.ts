@@ -1,8 +1,22 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Ajv from 'ajv';
+import Fastify, { type FastifyInstance, type FastifySchemaCompiler } from 'fastify';
 import { installErrorHandler } from './error-handler';
 import type { KilnConfig } from '../domain/config';
+import { DataLayout } from '../domain/data-layout';
+import { requireToken, type TokenGuard } from './auth/require-token';
+import { tokenFile } from './auth/token-file';
+import { FileTokenVerifier, type TokenVerifier } from './auth/token-verifier';
+import type { PushControl } from './data/push-control';
+import { PushRecords } from './data/push-records';
+import { Snapshots } from './data/snapshots';
+import { actionRoutes } from './routes/actions';
 import { healthRoutes, healthSchema, type HealthChecks } from './routes/health';
+import { logRoutes, type LogFollowTimings } from './routes/logs';
+import { API_SCHEMAS, BEARER, registerOpenApi } from './routes/openapi';
+import { pushRoutes } from './routes/pushes';
 import { repoRoutes } from './routes/repos';
+import { repositoryRoutes } from './routes/repositories';
+import { treeRoutes } from './routes/trees';
 import { webhookRoutes, type PushIntake } from './routes/webhooks';
 
 export interface AppDeps {
@@ -10,16 +24,78 @@ export interface AppDeps {
   health: HealthChecks;
   /** Starts (or finds) the push workflow; the real one signals the branch coordinator in Temporal. */
   intake: PushIntake;
+  /**
+   * Temporal and git for the REST API: live push status, cancel, retry, rollback, a branch's head (the real one:
+   * `temporalPushControl`). Absent: pushes are shown from their records, and those actions answer TEMPORAL_UNAVAILABLE.
+   */
+  control?: PushControl;
+  /** Checks API tokens; default: `<dataDir>/api-tokens.json`, re-read when it changes. */
+  tokens?: TokenVerifier;
+  /** Timings of followed build logs (tests shorten them). */
+  logFollow?: LogFollowTimings;
   logger?: boolean;
+}
+
+/** What the REST API's route plugins share. */
+export interface ApiRouteOptions {
+  config: KilnConfig;
+  layout: DataLayout;
+  records: PushRecords;
+  snapshots: Snapshots;
+  intake: PushIntake;
+  control?: PushControl;
+  /** onRequest hook of actions: a valid token, or 401. */
+  actionGuard: TokenGuard;
+  /** onRequest hook of reads: the same when `api.readsRequireToken`, else nothing. */
+  readGuard: TokenGuard;
+  /** The OpenAPI `security` of reads. */
+  readSecurity: Array<Record<string, string[]>>;
 }
 
 /** The HTTP face of Kiln: built without listening, so tests drive it with inject(). */
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: 5 * 1024 * 1024 });
-  app.addSchema(healthSchema);
+  for (const schema of [healthSchema, ...API_SCHEMAS]) app.addSchema(schema);
   installErrorHandler(app);
-  healthRoutes(app, deps.health);
-  void app.register(webhookRoutes, { config: deps.config, intake: deps.intake });
-  void app.register(repoRoutes, { config: deps.config });
+
+  const { config } = deps;
+  const actionGuard = requireToken(deps.tokens ?? new FileTokenVerifier(tokenFile(config.dataDir)));
+  const layout = new DataLayout(config.dataDir);
+  const api: ApiRouteOptions = {
+    config,
+    layout,
+    records: new PushRecords(config, layout),
+    snapshots: new Snapshots(layout),
+    intake: deps.intake,
+    control: deps.control,
+    actionGuard,
+    readGuard: config.api.readsRequireToken ? actionGuard : async () => undefined,
+    readSecurity: config.api.readsRequireToken ? BEARER : [],
+  };
+
+  // First, so that every route after it is in the OpenAPI document.
+  registerOpenApi(app, { publicUrl: config.api.publicUrl, readsRequireToken: config.api.readsRequireToken });
+  void app.register(async (scope) => healthRoutes(scope, deps.health));
+  void app.register(webhookRoutes, { config, intake: deps.intake });
+  void app.register(repoRoutes, { config });
+  void app.register(async (rest) => {
+    rest.setValidatorCompiler(restValidatorCompiler());
+    void rest.register(treeRoutes, api);
+    void rest.register(pushRoutes, api);
+    void rest.register(actionRoutes, api);
+    void rest.register(logRoutes, { ...api, follow: deps.logFollow });
+    void rest.register(repositoryRoutes, api);
+  });
   return app;
+}
+
+/**
+ * Validation of the REST API: a JSON body is taken as sent (no type coercion: `{"to": "2"}` is not a number, and a
+ * field the schema does not know is an error, not silently dropped); path and query strings are converted to the
+ * numbers and booleans their schemas say. Fastify's default would coerce and trim bodies too.
+ */
+function restValidatorCompiler(): FastifySchemaCompiler<unknown> {
+  const body = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false });
+  const strings = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false });
+  return ({ schema, httpPart }) => (httpPart === 'body' ? body : strings).compile(schema as object);
 }

@@ -4,6 +4,7 @@ import { checkDockerEngine } from '../activities/docker/engine';
 import { KilnError } from '../domain/errors';
 import { loadProcessConfig, processArgs, runMain } from '../workers/lib/process';
 import { buildApp } from './app';
+import { temporalPushControl } from './data/push-control';
 import { requestPush } from './intake/request-push';
 
 runMain('api', async () => {
@@ -19,6 +20,7 @@ runMain('api', async () => {
   const app = buildApp({
     config,
     intake: (push, requestedBy) => requestPush(client, push, requestedBy),
+    control: temporalPushControl(client, config),
     logger: true,
     health: {
       temporal: async () => { await client.workflowService.getSystemInfo({}); },

@@ -34,6 +34,14 @@ export const ERROR_CODES = {
   PUBLISH_REQUEST_INVALID: { status: 400, message: 'A publish request names a push that is not fully built' },
   SIGN_REQUEST_INVALID: { status: 400, message: 'The signer was asked to sign something malformed' },
   BRANCH_NOT_RUNNING: { status: 409, message: 'The branch has no coordinator running (nothing was pushed yet)' },
+  TOKEN_MISSING: { status: 401, message: 'The request needs an API token (Authorization: Bearer <token>)' },
+  TOKEN_INVALID: { status: 401, message: 'The API token is not one Kiln knows (wrong, or revoked)' },
+  TOKEN_EXISTS: { status: 409, message: 'An API token of that name already exists' },
+  TOKEN_UNKNOWN: { status: 404, message: 'No API token of that name exists' },
+  TOKEN_FILE_INVALID: { status: 500, message: 'The API token file is malformed' },
+  PUSH_UNKNOWN: { status: 404, message: 'No push of that tree, branch and commit is known' },
+  PUSH_NOT_RUNNING: { status: 409, message: 'The push has finished: it cannot be cancelled or retried' },
+  LOG_UNKNOWN: { status: 404, message: 'No build log of that push, package and architecture exists' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -62,7 +62,9 @@ done
 
 # 5. Node modules, reinstalled only when the lockfile changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "installing node modules (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  step "installing node modules (the versions package-lock.json pins)"
+  # Not `npm ci`: the reachable registry has no other platforms' builds of optional packages (@swc/core-darwin-*),
+  # so the lockfile cannot list them and `npm ci` refuses it; `npm install` installs the same pinned versions.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 step "ready"

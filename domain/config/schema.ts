@@ -77,6 +77,7 @@ export const CONFIG_SCHEMA = {
         port: { type: 'integer', minimum: 1, maximum: 65535 },
         host: { type: 'string', minLength: 1 },
         publicUrl: httpUrl,
+        readsRequireToken: { type: 'boolean' },
       },
     },
     temporal: {

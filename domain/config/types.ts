@@ -20,6 +20,8 @@ export interface ApiConfig {
   readonly host: string;
   /** Base URL users and webhooks reach the API at, without a trailing slash. */
   readonly publicUrl: string;
+  /** true: the REST API's reads (GET /api/...) need a token too; actions always do. */
+  readonly readsRequireToken: boolean;
 }
 
 export interface TemporalConfig {
@@ -142,7 +144,7 @@ export interface PublishInput {
 
 export interface ConfigInput {
   dataDir: string;
-  api?: { port?: number; host?: string; publicUrl?: string };
+  api?: { port?: number; host?: string; publicUrl?: string; readsRequireToken?: boolean };
   temporal?: { address?: string; namespace?: string; uiUrl?: string; embedded?: boolean };
   signer?: { keysDir?: string };
   build?: BuildLimitsInput;

@@ -1,0 +1,64 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { KilnConfig, TreeConfig } from '../../domain/config';
+import { DataLayout } from '../../domain/data-layout';
+import type { PushStatus } from '../../domain/push';
+import { currentHead } from '../../activities/git/tree-source';
+import { cancelSignal, pushStatusQuery, retrySignal, type RetryRequest } from '../../workflows/messages';
+import { requestRollback } from '../intake/request-rollback';
+
+/**
+ * What the API asks of the outside world about pushes: Temporal (live status, signals, rollbacks) and git (a branch's
+ * head). The real one is `temporalPushControl`; route tests hand the app a fake.
+ */
+export interface PushControl {
+  /** The live status of a push workflow that is running; undefined when it is not (finished, or never started). */
+  liveStatus(workflowId: string): Promise<PushStatus | undefined>;
+  /** 'not-running': no such workflow is running, nothing was sent. */
+  cancel(workflowId: string, reason: string): Promise<'sent' | 'not-running'>;
+  retry(workflowId: string, request: RetryRequest): Promise<'sent' | 'not-running'>;
+  /** Starts a rollback workflow (to snapshot `to`, or the one before the current) and returns without waiting for it. */
+  rollback(input: { tree: string; branch: string; to?: number }): Promise<{ workflowId: string }>;
+  /** The commit a push of the branch builds when none is named. */
+  branchHead(tree: TreeConfig, branch: string): Promise<string>;
+}
+
+/** How long a live status query may take before the API answers from the record instead. */
+const QUERY_DEADLINE_MS = 5_000;
+
+export function temporalPushControl(client: Client, config: KilnConfig): PushControl {
+  const layout = new DataLayout(config.dataDir);
+
+  async function signalled(send: () => Promise<void>): Promise<'sent' | 'not-running'> {
+    try {
+      await send();
+      return 'sent';
+    } catch (err) {
+      // Temporal answers a signal to a closed workflow as "not found" too.
+      if (err instanceof WorkflowNotFoundError) return 'not-running';
+      throw err;
+    }
+  }
+
+  return {
+    async liveStatus(workflowId) {
+      const handle = client.workflow.getHandle(workflowId);
+      try {
+        return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, async () => {
+          const description = await handle.describe();
+          if (description.status.name !== 'RUNNING') return undefined;
+          return handle.query(pushStatusQuery);
+        });
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }
+    },
+    cancel: (workflowId, reason) => signalled(() => client.workflow.getHandle(workflowId).signal(cancelSignal, { reason })),
+    retry: (workflowId, request) => signalled(() => client.workflow.getHandle(workflowId).signal(retrySignal, request)),
+    async rollback(input) {
+      const { workflowId } = await requestRollback(client, input);
+      return { workflowId };
+    },
+    branchHead: (tree, branch) => currentHead(tree, layout, branch),
+  };
+}
