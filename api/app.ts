@@ -12,6 +12,7 @@ import { Snapshots } from './data/snapshots';
 import { actionRoutes } from './routes/actions';
 import { healthRoutes, healthSchema, type HealthChecks } from './routes/health';
 import { logRoutes, type LogFollowTimings } from './routes/logs';
+import { metricsRoutes } from './routes/metrics';
 import { API_SCHEMAS, BEARER, registerOpenApi } from './routes/openapi';
 import { pushRoutes } from './routes/pushes';
 import { repoRoutes } from './routes/repos';
@@ -78,6 +79,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(async (scope) => healthRoutes(scope, deps.health));
   void app.register(webhookRoutes, { config, intake: deps.intake });
   void app.register(repoRoutes, { config });
+  void app.register(metricsRoutes, { config, guard: api.readGuard });
   void app.register(async (rest) => {
     rest.setValidatorCompiler(restValidatorCompiler());
     void rest.register(treeRoutes, api);
