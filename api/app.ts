@@ -18,6 +18,7 @@ import { pushRoutes } from './routes/pushes';
 import { repoRoutes } from './routes/repos';
 import { repositoryRoutes } from './routes/repositories';
 import { treeRoutes } from './routes/trees';
+import { uiRoutes } from './routes/ui';
 import { webhookRoutes, type PushIntake } from './routes/webhooks';
 
 export interface AppDeps {
@@ -60,7 +61,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installErrorHandler(app);
 
   const { config } = deps;
-  const actionGuard = requireToken(deps.tokens ?? new FileTokenVerifier(tokenFile(config.dataDir)));
+  const tokens = deps.tokens ?? new FileTokenVerifier(tokenFile(config.dataDir));
+  const actionGuard = requireToken(tokens);
   const layout = new DataLayout(config.dataDir);
   const api: ApiRouteOptions = {
     config,
@@ -80,6 +82,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(webhookRoutes, { config, intake: deps.intake });
   void app.register(repoRoutes, { config });
   void app.register(metricsRoutes, { config, guard: api.readGuard });
+  // The web UI (its routes are hidden from the OpenAPI document); it checks operators' tokens with the same verifier.
+  void app.register(uiRoutes, { ...api, tokens });
   void app.register(async (rest) => {
     rest.setValidatorCompiler(restValidatorCompiler());
     void rest.register(treeRoutes, api);

@@ -1,0 +1,190 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { docker } from '../../activities/docker/engine';
+import { PROJECT_ROOT } from '../../domain/project-paths';
+
+// Kiln's compiled worker processes (dist/, built by `npm test` before vitest) as real children of the test, each one
+// killable by its own pid, with their output kept for diagnosis. Crash tests kill and restart them at will.
+
+export interface ProcessConfigTree {
+  name: string;
+  url: string;
+  architectures?: string[];
+  concurrency?: number;
+}
+
+/** A config file for worker processes that connect to a Temporal server the test runs (not an embedded one). */
+export function writeProcessConfig(file: string, options: { dataDir: string; temporalAddress: string; keysDir?: string; trees: ProcessConfigTree[] }): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, [
+    `dataDir: ${options.dataDir}`,
+    `temporal: { address: "${options.temporalAddress}", embedded: false }`,
+    ...(options.keysDir ? [`signer: { keysDir: ${options.keysDir} }`] : []),
+    'trees:',
+    ...options.trees.flatMap((t) => [
+      `  - name: ${t.name}`,
+      `    url: ${t.url}`,
+      '    format: deb',
+      '    distribution: bookworm',
+      '    branches: [main]',
+      `    architectures: [${(t.architectures ?? ['amd64']).join(', ')}]`,
+      `    build: { concurrency: ${t.concurrency ?? 2}, timeoutMinutes: 10, memoryMb: 1024, cpus: 1 }`,
+    ]),
+  ].join('\n') + '\n');
+  return file;
+}
+
+export class KilnProcess {
+  readonly child: ChildProcess;
+  readonly lines: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly waiters = new Set<() => void>();
+  private readonly startedAt = Date.now();
+
+  constructor(readonly name: string, script: string, args: string[]) {
+    this.child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      readline.createInterface({ input: stream }).on('line', (line) => {
+        this.lines.push(`+${((Date.now() - this.startedAt) / 1000).toFixed(1)}s ${line}`);
+        for (const wake of this.waiters) wake();
+      });
+    }
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => {
+      this.lines.push(`+${((Date.now() - this.startedAt) / 1000).toFixed(1)}s [exited: ${signal ?? `code ${code}`}]`);
+      for (const wake of this.waiters) wake();
+      resolve({ code, signal });
+    }));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Until a line of its output matches; fails at once if the process exits first. */
+  waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`${this.name}: no output matching ${pattern} within ${timeoutMs} ms`)), timeoutMs);
+      const done = (err?: Error, line?: string) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        if (err) reject(err); else resolve(line!);
+      };
+      const check = () => {
+        const line = this.lines.find((l) => pattern.test(l));
+        if (line) done(undefined, line);
+        else if (!this.alive) done(new Error(`${this.name} exited before printing ${pattern}`));
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Send `signal` and wait until the process is gone (and reaped: its pid is free, not a zombie). */
+  async kill(signal: NodeJS.Signals = 'SIGKILL', graceMs = 15_000): Promise<void> {
+    if (!this.alive) return;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** Its output, without the Temporal client's retry warnings beyond the first few (a stopped server floods them). */
+  transcript(maxLines = 200): string {
+    let retries = 0;
+    const kept = this.lines.filter((l) => !/gRPC call .* retried \d+ times/.test(l) || ++retries <= 3);
+    const shown = kept.slice(-maxLines);
+    const skipped = kept.length - shown.length;
+    return [`----- ${this.name} (pid ${this.pid})${retries > 3 ? `, ${retries - 3} more gRPC retry warnings left out` : ''} -----`,
+      ...(skipped > 0 ? [`(${skipped} earlier lines left out)`] : []), ...shown].join('\n');
+  }
+}
+
+/** The orchestrator, build workers and signer of one config, started and killed one by one; every process ever started is kept. */
+export class KilnProcesses {
+  readonly started: KilnProcess[] = [];
+  private readonly counters = new Map<string, number>();
+
+  constructor(readonly configFile: string) {}
+
+  private spawn(kind: string, script: string, extra: string[] = []): KilnProcess {
+    const n = (this.counters.get(kind) ?? 0) + 1;
+    this.counters.set(kind, n);
+    const proc = new KilnProcess(`${kind}#${n}`, script, ['--config', this.configFile, ...extra]);
+    this.started.push(proc);
+    return proc;
+  }
+
+  /** `dist/workers/orchestrator.js`; resolves once it polls its task queue. */
+  async orchestrator(): Promise<KilnProcess> {
+    const proc = this.spawn('orchestrator', 'workers/orchestrator.js');
+    await proc.waitFor(/kiln orchestrator: task queue kiln/, 120_000);
+    return proc;
+  }
+
+  /** `dist/workers/signer.js`: publishing a push needs its Release signed (keys must exist in signer.keysDir). */
+  async signer(): Promise<KilnProcess> {
+    const proc = this.spawn('signer', 'workers/signer.js');
+    await proc.waitFor(/kiln signer: task queue sign/, 120_000);
+    return proc;
+  }
+
+  /** `dist/workers/build.js --arch <arch>`; resolves once it polls build-<arch> (orphans are reaped before that). */
+  async buildWorker(arch = 'amd64'): Promise<KilnProcess> {
+    const proc = this.spawn(`build-${arch}`, 'workers/build.js', ['--arch', arch]);
+    await proc.waitFor(new RegExp(`kiln build worker: arch ${arch}, task queue`), 120_000);
+    return proc;
+  }
+
+  latest(prefix: string): KilnProcess | undefined {
+    return [...this.started].reverse().find((p) => p.name.startsWith(prefix));
+  }
+
+  transcript(): string {
+    return this.started.map((p) => p.transcript()).join('\n');
+  }
+
+  /** SIGTERM every live process (they drain and exit), SIGKILL after the grace period; then remove the build
+   * containers any of them left behind (matched by the worker-pid label, so other tests' containers are untouched). */
+  async stopAll(graceMs = 15_000): Promise<void> {
+    await Promise.all(this.started.map((p) => p.kill('SIGTERM', graceMs)));
+    const pids = this.started.map((p) => String(p.pid));
+    const left = await docker().listContainers({ all: true, filters: { label: ['org.kiln.worker-pid'] } });
+    for (const c of left.filter((info) => pids.includes(info.Labels['org.kiln.worker-pid']))) {
+      await docker().getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    }
+  }
+}
+
+/** Build containers a worker process started and that still exist (running or not). */
+export async function containersOf(workerPid: number): Promise<Array<{ id: string; key: string; state: string }>> {
+  const list = await docker().listContainers({ all: true, filters: { label: [`org.kiln.worker-pid=${workerPid}`] } });
+  return list.map((c) => ({ id: c.Id, key: c.Labels['org.kiln.build-key'], state: c.State }));
+}
+
+/**
+ * How many containers the Docker engine created for each build key between `since` and now (its event log): an
+ * independent witness of "built once", whatever Kiln's own records say.
+ */
+export async function containerCreations(keys: string[], since: Date): Promise<Map<string, number>> {
+  const counts = new Map(keys.map((k) => [k, 0]));
+  if (keys.length === 0) return counts;
+  const stream = await docker().getEvents({
+    since: since.getTime() / 1000 - 1,
+    until: Date.now() / 1000, // in the past: the engine replays its log and ends the stream at once
+    filters: { type: ['container'], event: ['create'], label: ['org.kiln.build-key'] },
+  });
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  for (const line of text.split('\n').filter(Boolean)) {
+    const event = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
+    const key = event.Actor?.Attributes?.['org.kiln.build-key'];
+    if (key && counts.has(key)) counts.set(key, counts.get(key)! + 1);
+  }
+  return counts;
+}
