@@ -13,7 +13,8 @@ export interface PublishInput {
 const { assembleSnapshot, completeSnapshot, switchCurrent } = proxyActivities<PublishActivities>({
   taskQueue: ORCHESTRATOR_TASK_QUEUE,
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
+  // The activities beat every 5 s: a killed orchestrator's attempt is retried within half a minute.
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 });
 

@@ -25,6 +25,13 @@ export function createPublishActivities({ config, layout }: { config: KilnConfig
   };
   const repoOf = (tree: string, branch: string) => new BranchRepo(layout, tree, branch);
 
+  /** Heartbeat while `work` runs: a killed orchestrator is noticed within the heartbeat timeout, not the 30 minutes. */
+  const beating = async <T>(work: () => Promise<T>): Promise<T> => {
+    const context = Context.current();
+    const beat = setInterval(() => context.heartbeat(), 5_000);
+    try { return await work(); } finally { clearInterval(beat); }
+  };
+
   /** Map a Kiln error to a failure Temporal does not retry: these need a new push or an operator, not time. */
   const final = (err: unknown): never => {
     if (err instanceof ComposeError || err instanceof KilnError) throw ApplicationFailure.nonRetryable(err.message, err.code);
@@ -45,6 +52,39 @@ export function createPublishActivities({ config, layout }: { config: KilnConfig
     return composeSnapshot({ base, built, unchanged: plan.unchanged });
   }
 
+  async function assemble(number: number, request: PublishRequest): Promise<SnapshotToSign> {
+    try {
+      const tree = treeOf(request.tree);
+      const repo = repoOf(request.tree, request.branch);
+      const suite = suiteOf(tree, request.branch);
+      let commit: string;
+      let rollbackOf: number | undefined;
+      let sources: (base: Parameters<typeof composeSnapshot>[0]['base']) => Promise<SnapshotSource[]>;
+      if (request.kind === 'push') {
+        commit = request.push.commit;
+        sources = (base) => pushSources(request, base);
+      } else {
+        const current = repo.currentNumber();
+        const target = request.to ?? repo.snapshots().filter((n) => current === undefined || n < current).pop();
+        if (target === undefined) throw new KilnError('SNAPSHOT_UNKNOWN', `${request.tree}/${request.branch} has no snapshot older than the current one to roll back to`);
+        const manifest = await repo.manifest(target);
+        commit = manifest.commit;
+        rollbackOf = target;
+        sources = async () => manifest.sources;
+      }
+      const { release, base } = await repo.assemble({
+        number, suite, arches: tree.architectures, commit, publishedFor: request.replyTo, rollbackOf, sources,
+      });
+      return {
+        number, suite, commit, base, rollbackOf, release, releaseSha256: sha256(release),
+        trustedComment: trustedComment({ tree: request.tree, branch: request.branch, suite, snapshot: number, commit }),
+        targets: targetsOf(tree, request.branch).length,
+      };
+    } catch (err) {
+      return final(err);
+    }
+  }
+
   return {
     async nextSnapshotNumber({ tree, branch }: { tree: string; branch: string }): Promise<number> {
       return repoOf(tree, branch).highestNumber() + 1;
@@ -52,55 +92,30 @@ export function createPublishActivities({ config, layout }: { config: KilnConfig
 
     /** Stage snapshot `number` (links, Packages, Release) and hand back the Release to sign. */
     async assembleSnapshot({ number, request }: { number: number; request: PublishRequest }): Promise<SnapshotToSign> {
-      try {
-        const tree = treeOf(request.tree);
-        const repo = repoOf(request.tree, request.branch);
-        const suite = suiteOf(tree, request.branch);
-        let commit: string;
-        let rollbackOf: number | undefined;
-        let sources: (base: Parameters<typeof composeSnapshot>[0]['base']) => Promise<SnapshotSource[]>;
-        if (request.kind === 'push') {
-          commit = request.push.commit;
-          sources = (base) => pushSources(request, base);
-        } else {
-          const current = repo.currentNumber();
-          const target = request.to ?? repo.snapshots().filter((n) => current === undefined || n < current).pop();
-          if (target === undefined) throw new KilnError('SNAPSHOT_UNKNOWN', `${request.tree}/${request.branch} has no snapshot older than the current one to roll back to`);
-          const manifest = await repo.manifest(target);
-          commit = manifest.commit;
-          rollbackOf = target;
-          sources = async () => manifest.sources;
-        }
-        const { release, base } = await repo.assemble({
-          number, suite, arches: tree.architectures, commit, publishedFor: request.replyTo, rollbackOf, sources,
-        });
-        return {
-          number, suite, commit, base, rollbackOf, release, releaseSha256: sha256(release),
-          trustedComment: trustedComment({ tree: request.tree, branch: request.branch, suite, snapshot: number, commit }),
-          targets: targetsOf(tree, request.branch).length,
-        };
-      } catch (err) {
-        return final(err);
-      }
+      return beating(() => assemble(number, request));
     },
 
     async completeSnapshot(input: { tree: string; branch: string; number: number; suite: string; releaseSha256: string; signatures: Signatures }): Promise<void> {
-      try {
-        await repoOf(input.tree, input.branch).complete(input.number, input.suite, input.releaseSha256, input.signatures);
-      } catch (err) {
-        return final(err);
-      }
+      return beating(async () => {
+        try {
+          await repoOf(input.tree, input.branch).complete(input.number, input.suite, input.releaseSha256, input.signatures);
+        } catch (err) {
+          return final(err);
+        }
+      });
     },
 
     /** The atomic switch, then pruning beyond the tree's keepSnapshots. */
     async switchCurrent({ tree, branch, number }: { tree: string; branch: string; number: number }): Promise<{ removed: number[] }> {
-      try {
-        const repo = repoOf(tree, branch);
-        await repo.switchTo(number);
-        return { removed: await repo.prune(treeOf(tree).publish.keepSnapshots) };
-      } catch (err) {
-        return final(err);
-      }
+      return beating(async () => {
+        try {
+          const repo = repoOf(tree, branch);
+          await repo.switchTo(number);
+          return { removed: await repo.prune(treeOf(tree).publish.keepSnapshots) };
+        } catch (err) {
+          return final(err);
+        }
+      });
     },
 
     /** Copy the published snapshot to one configured target (rsync) or tell it (trigger). */

@@ -21,7 +21,8 @@ interface Running {
 }
 
 function startKiln(configFile: string): Running {
-  const child = spawn(process.execPath, [entry, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a failed test kills the supervisor and every process it started, not just the supervisor.
+  const child = spawn(process.execPath, [entry, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const output: string[] = [];
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer) => { output.push(chunk.toString()); for (const w of waiters) w(); };
@@ -52,7 +53,7 @@ describe('npm start (embedded default)', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-embedded-'));
   let kiln: Running | undefined;
   afterAll(async () => {
-    if (kiln && kiln.child.exitCode === null) { kiln.child.kill('SIGKILL'); await kiln.exited; }
+    if (kiln && kiln.child.exitCode === null) { process.kill(-kiln.child.pid!, 'SIGKILL'); await kiln.exited; }
   });
 
   it('starts every process, stops on SIGINT, and keeps Temporal state across a restart', async () => {
