@@ -1,4 +1,5 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { waitUntilStarted } from '../api/intake/request-push';
 import type { PushStatus } from '../domain/push';
 import type { pushWorkflow } from '../workflows/push';
 import { pushStatusQuery } from '../workflows/messages';
@@ -11,16 +12,7 @@ import { failureReport, ProgressPrinter } from './progress';
 export async function waitForPush(client: Client, workflowId: string, out: (line: string) => void, pollMs = 1_000): Promise<number> {
   const handle = client.workflow.getHandle<typeof pushWorkflow>(workflowId);
   const printer = new ProgressPrinter(out);
-  // The branch coordinator starts the push a moment after the request.
-  for (let tries = 0; ; tries++) {
-    try {
-      await handle.describe();
-      break;
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError) || tries > 120) throw err;
-      await sleep(500);
-    }
-  }
+  await waitUntilStarted(client, workflowId);
   for (;;) {
     const description = await handle.describe();
     if (description.status.name !== 'RUNNING') {

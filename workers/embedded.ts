@@ -1,11 +1,11 @@
 // `npm start`: the whole embedded default on one machine. The Temporal dev server (SQLite in the data dir, Web UI
 // on), the orchestrator, one build worker per configured arch, the signer and the API, each its own process.
 import * as path from 'node:path';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { isPlainDirectory } from '../activities/git/directory-import';
 import { currentHead } from '../activities/git/tree-source';
 import { generateSignerKeys } from '../activities/signer/signer-keys';
-import { requestPush } from '../api/intake/request-push';
+import { requestPush, waitUntilStarted } from '../api/intake/request-push';
 import { DataLayout } from '../domain/data-layout';
 import { KilnError } from '../domain/errors';
 import { metricsListenAddress, metricsPortArg } from './lib/metrics-server';
@@ -21,13 +21,7 @@ async function announcePublished(
 ): Promise<void> {
   try {
     const handle = client.workflow.getHandle<typeof pushWorkflow>(workflowId);
-    // The branch coordinator starts the push a moment after the request.
-    for (let tries = 0; ; tries++) {
-      try { await handle.describe(); break; } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError) || tries > 100) throw err;
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    }
+    await waitUntilStarted(client, workflowId);
     const result = await handle.result();
     const publish = result.status.publish;
     if (result.outcome !== 'succeeded' || publish?.outcome !== 'published') {
@@ -115,14 +109,14 @@ runMain('start', async () => {
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const layout = new DataLayout(config.dataDir);
-  const followed: Array<Promise<void>> = [];
   for (const tree of config.trees.filter((t) => isPlainDirectory(t.url))) {
     const branch = tree.branches[0];
     const commit = await currentHead(tree, layout, branch);
     const { workflowId } = await requestPush(client, { tree: tree.name, branch, commit }, 'embedded start');
     log(`kiln: pushed ${tree.name} (${tree.url}) as ${branch}@${commit.slice(0, 12)}: ${workflowId}`);
     log(`kiln:   follow it: npx kiln status ${tree.name} --branch ${branch} --commit ${commit}`);
-    followed.push(announcePublished(client, workflowId, config.api.publicUrl, tree.name, branch, suiteOf(tree, branch), log));
+    // In the background: it never throws, and stopping Kiln ends its wait.
+    void announcePublished(client, workflowId, config.api.publicUrl, tree.name, branch, suiteOf(tree, branch), log);
   }
 
   await new Promise<void>((resolve) => {
@@ -130,7 +124,6 @@ runMain('start', async () => {
     process.once('SIGTERM', resolve);
   });
   await connection.close().catch(() => undefined);
-  void followed;
   log('kiln: stopping');
   await supervisor.stop();
   await temporal?.stop();

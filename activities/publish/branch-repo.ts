@@ -9,6 +9,7 @@ import { COMPONENT, packagesIndex, releaseFile, type IndexFile } from '../../dom
 import {
   parseSnapshotDirName, snapshotDirName, type SnapshotManifest, type SnapshotSource,
 } from '../../domain/publish/snapshot-manifest';
+import { hardLink } from '../store/hard-link';
 
 export const MANIFEST = 'kiln-manifest.json';
 export const PUBLIC_KEYS = { openpgp: 'kiln-archive-keyring.gpg', minisign: 'minisign.pub' } as const;
@@ -204,17 +205,6 @@ export function sha256(data: Buffer | string): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
-async function hardLink(source: string, target: string): Promise<void> {
-  await fs.promises.mkdir(path.dirname(target), { recursive: true });
-  try {
-    await fs.promises.link(source, target);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    if (code === 'EXDEV') { await fs.promises.copyFile(source, target); return; } // store on another filesystem
-    throw err;
-  }
-}
 
 function compressXz(data: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {

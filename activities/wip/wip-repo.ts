@@ -5,6 +5,7 @@ import type { DataLayout, PushRef } from '../../domain/data-layout';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../../domain/atomic-file';
 import type { BuildRecord } from '../builder/build-package';
 import { KeyLock } from '../builder/key-lock';
+import { hardLink } from '../store/hard-link';
 import type { WipKey } from './wip-key';
 
 /**
@@ -31,7 +32,7 @@ export class WipRepo {
         if (!record) throw new Error(`build ${key} has no record: it was not built`);
         for (const artifact of record.artifacts) {
           const lane = artifact.architecture === 'all' ? 'all' : artifact.architecture;
-          await linkInto(path.join(this.layout.store, artifact.sha256), path.join(this.dir, lane, artifact.file));
+          await hardLink(path.join(this.layout.store, artifact.sha256), path.join(this.dir, lane, artifact.file));
           const keysOfLane = touched.get(lane) ?? new Set((await readJsonIfExists<string[]>(this.manifest(lane))) ?? []);
           keysOfLane.add(key);
           touched.set(lane, keysOfLane);
@@ -88,7 +89,7 @@ export async function snapshotWip(layout: DataLayout, push: PushRef, lanes: stri
       if (!fs.existsSync(path.join(laneDir, 'InRelease'))) continue;
       for (const name of await fs.promises.readdir(laneDir)) {
         if (name.startsWith('.') || name === 'kiln-manifest.json') continue;
-        await linkInto(path.join(laneDir, name), path.join(target, lane, name));
+        await hardLink(path.join(laneDir, name), path.join(target, lane, name));
       }
     }
     return true;
@@ -97,15 +98,6 @@ export async function snapshotWip(layout: DataLayout, push: PushRef, lanes: stri
   }
 }
 
-async function linkInto(source: string, target: string): Promise<void> {
-  await fs.promises.mkdir(path.dirname(target), { recursive: true });
-  if (fs.existsSync(target)) return;
-  try {
-    await fs.promises.link(source, target);
-  } catch {
-    await fs.promises.copyFile(source, target); // another filesystem: a copy is as good
-  }
-}
 
 async function acquire(file: string): Promise<KeyLock> {
   for (;;) {

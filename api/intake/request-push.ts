@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { PushRef } from '../../domain/data-layout';
 import { ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queues';
 import { branchWorkflowId, pushWorkflowId } from '../../domain/workflow-ids';
@@ -17,4 +17,18 @@ export async function requestPush(client: Client, push: PushRef, requestedBy: st
     signalArgs: [{ commit: push.commit, requestedBy }],
   });
   return { workflowId: pushWorkflowId(push.tree, push.branch, push.commit) };
+}
+
+/** The branch coordinator starts a requested push a moment later: wait until its workflow exists. */
+export async function waitUntilStarted(client: Client, workflowId: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.workflow.getHandle(workflowId).describe();
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { startEventStream } from '../sse';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PushRef } from '../../domain/data-layout';
 import { KilnError } from '../../domain/errors';
@@ -126,17 +127,8 @@ export async function logRoutes(app: FastifyInstance, opts: ApiRouteOptions & { 
       await opened?.handle.close();
     }
 
-    const raw = reply.raw;
-    reply.hijack();
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-content-type-options': 'nosniff',
-      'x-accel-buffering': 'no',
-      // The connection ends with the stream: nothing is left for the server to wait for when it closes.
-      connection: 'close',
-    });
-    raw.write('retry: 3000\n\n');
+    // The connection ends with the stream: nothing is left for the server to wait for when it closes.
+    const raw = startEventStream(reply, 'close');
     const aborter = new AbortController();
     let finished!: () => void;
     follows.set(aborter, new Promise<void>((resolve) => { finished = resolve; }));

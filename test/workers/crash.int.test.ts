@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { BuildRecord } from '../../activities/builder/build-package';
 import { generateSignerKeys } from '../../activities/signer/signer-keys';
@@ -13,10 +13,10 @@ import type { PushResult } from '../../domain/push';
 import { KDF_LIMITS_INTERACTIVE } from '../../domain/signing/minisign';
 import { archWorkflowId } from '../../domain/workflow-ids';
 import { TemporalDevServer } from '../../workers/lib/temporal-dev-server';
-import { pushStatusQuery } from '../../workflows/messages';
 import { writeFixturePackage, type FixturePackage } from '../helpers/deb-fixtures';
 import { containerCreations, containersOf, KilnProcesses, writeProcessConfig } from '../helpers/kiln-processes';
 import { PortsRepo } from '../helpers/ports-repo';
+import { pushResultOf, pushStatusText, sleep, until } from '../helpers/push-result';
 import { freePort } from '../helpers/ports';
 
 // Crash-proof resumption, for real: the compiled orchestrator, build worker and signer (dist/) as child processes,
@@ -34,7 +34,6 @@ const ARCH = 'amd64';
 const TREES = { worker: 'crash-worker', orchestrator: 'crash-orch', server: 'crash-server' } as const;
 type Scenario = keyof typeof TREES;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('crash-proof resumption (compiled processes, own Temporal server, real Docker)', () => {
   let dir: string;
@@ -112,21 +111,7 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
       .filter((r) => r.spec.tree === tree);
   }
 
-  async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await sleep(250);
-    }
-  }
 
-  async function statusText(workflowId: string): Promise<string> {
-    try {
-      return JSON.stringify(await client.workflow.getHandle(workflowId).query(pushStatusQuery), null, 1);
-    } catch (err) {
-      return `(no status: ${String(err)})`;
-    }
-  }
 
   /** On failure: every process's output, the push's status and the Temporal server's log, to see where it stuck. */
   function diagnoseOnFailure(): { workflowId?: string } {
@@ -136,7 +121,7 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
       const serverLog = path.join(dir, 'temporal', 'temporal.log');
       console.error([
         procs.transcript(),
-        `----- push ${id} -----`, id ? await statusText(id) : '(not pushed)',
+        `----- push ${id} -----`, id ? await pushStatusText(client, id) : '(not pushed)',
         '----- temporal server log (tail) -----',
         fs.existsSync(serverLog) ? fs.readFileSync(serverLog, 'utf8').split('\n').slice(-40).join('\n') : '(none)',
       ].join('\n'));
@@ -144,26 +129,6 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
     return current;
   }
 
-  /** The push's result, waiting through a workflow that is not started yet or a server that was just restarted. */
-  async function resultOf(workflowId: string, timeoutMs = 180_000): Promise<PushResult> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    while (Date.now() < deadline) {
-      // Aborted at the deadline: no long poll outlives the test (and the connection closed after it).
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(new Error('timeout')), deadline - Date.now());
-      try {
-        return await client.withAbortSignal(abort.signal, () => client.workflow.getHandle(workflowId).result() as Promise<PushResult>);
-      } catch (err) {
-        if (err instanceof WorkflowFailedError) throw err;
-        lastError = err;
-        await sleep(500);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    throw new Error(`push ${workflowId} did not finish within ${timeoutMs} ms (${String(lastError)}); status: ${await statusText(workflowId)}`);
-  }
 
   /**
    * The push succeeded with each package exactly once; each key has one build record; and the engine created
@@ -217,7 +182,7 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
       .toContain(`removed container ${container.id.slice(0, 12)} of build ${container.key} (its worker, pid ${worker.pid}, is gone)`);
     expect(await containersOf(worker.pid)).toEqual([]);
 
-    const result = await resultOf(workflowId);
+    const result = await pushResultOf(client, workflowId, 180_000);
     const keys = await expectBuiltOnce(result, pushed.ref, ['kiln-c1-slow', 'kiln-c1-app'], since, { 'kiln-c1-slow': 1 });
     expect(keys.get('kiln-c1-slow')).toBe(container.key);
     // The rerun is a real build (no record existed), run by the new worker after Temporal noticed the lost heartbeat.
@@ -263,7 +228,7 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
     const secondKill = Date.now();
     await procs.orchestrator();
 
-    const result = await resultOf(workflowId);
+    const result = await pushResultOf(client, workflowId, 180_000);
     await expectBuiltOnce(result, pushed.ref, chain, since);
     expect(result.status.builds.every((b) => b.cached === false)).toBe(true);
     expect(fs.readFileSync(libRecord, 'utf8')).toBe(libWritten);
@@ -310,7 +275,7 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
     await server.start();
     downFor.push(Date.now() - killedAt);
 
-    const result = await resultOf(workflowId);
+    const result = await pushResultOf(client, workflowId, 180_000);
     await expectBuiltOnce(result, pushed.ref, ['kiln-c3-a', 'kiln-c3-b', 'kiln-c3-c'], since);
     // The same worker processes did it all: they outlive the server's absence, no restart needed.
     expect(workers.map((w) => w.alive)).toEqual([true, true, true]);

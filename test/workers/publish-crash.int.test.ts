@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { generateSignerKeys } from '../../activities/signer/signer-keys';
@@ -14,12 +14,13 @@ import { DataLayout } from '../../domain/data-layout';
 import type { PushResult } from '../../domain/push';
 import { KDF_LIMITS_INTERACTIVE } from '../../domain/signing/minisign';
 import { TemporalDevServer } from '../../workers/lib/temporal-dev-server';
-import { pushStatusQuery } from '../../workflows/messages';
 import { writeFixturePackage } from '../helpers/deb-fixtures';
 import { KilnProcesses, writeProcessConfig } from '../helpers/kiln-processes';
 import { PortsRepo } from '../helpers/ports-repo';
+import { pushResultOf, pushStatusText, sleep, until } from '../helpers/push-result';
 import { freePort } from '../helpers/ports';
 import { RepoReader } from '../helpers/repo-reader';
+import { pushStatusQuery } from '../../workflows/messages';
 
 // Issue 4, crash-proof publishing, for real: the compiled orchestrator, build worker and signer (dist/) as child
 // processes on a Temporal dev server of this file's own (SQLite file in a temp dir), the repository served by the real
@@ -36,7 +37,6 @@ const ARCH = 'amd64';
 const TREE = 'pub-crash';
 const PKG = 'kiln-pc-tool';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('crash-proof publishing (compiled processes, own Temporal server, served repository)', () => {
   let dir: string;
@@ -101,21 +101,7 @@ describe('crash-proof publishing (compiled processes, own Temporal server, serve
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000, everyMs = 250): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await sleep(everyMs);
-    }
-  }
 
-  async function statusText(workflowId: string): Promise<string> {
-    try {
-      return JSON.stringify(await client.workflow.getHandle(workflowId).query(pushStatusQuery), null, 1);
-    } catch (err) {
-      return `(no status: ${String(err)})`;
-    }
-  }
 
   function diagnoseOnFailure(): { workflowId?: string } {
     const seen: { workflowId?: string } = {};
@@ -123,7 +109,7 @@ describe('crash-proof publishing (compiled processes, own Temporal server, serve
       const serverLog = path.join(dir, 'temporal', 'temporal.log');
       console.error([
         procs.transcript(),
-        `----- push ${seen.workflowId} -----`, seen.workflowId ? await statusText(seen.workflowId) : '(not pushed)',
+        `----- push ${seen.workflowId} -----`, seen.workflowId ? await pushStatusText(client, seen.workflowId) : '(not pushed)',
         `----- snapshots dir: ${entries().join(' ')} -----`,
         `----- reader problems: ${JSON.stringify(reader?.problems().slice(0, 5))} -----`,
         '----- temporal server log (tail) -----',
@@ -133,25 +119,6 @@ describe('crash-proof publishing (compiled processes, own Temporal server, serve
     return seen;
   }
 
-  /** The push's result, waiting through a workflow not started yet or a server just restarted. */
-  async function resultOf(workflowId: string, timeoutMs = 240_000): Promise<PushResult> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    while (Date.now() < deadline) {
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(new Error('timeout')), deadline - Date.now());
-      try {
-        return await client.withAbortSignal(abort.signal, () => client.workflow.getHandle(workflowId).result() as Promise<PushResult>);
-      } catch (err) {
-        if (err instanceof WorkflowFailedError) throw err;
-        lastError = err;
-        await sleep(500);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    throw new Error(`push ${workflowId} did not finish within ${timeoutMs} ms (${String(lastError)}); status: ${await statusText(workflowId)}`);
-  }
 
   /** A new version of the package, committed and pushed. */
   async function pushNewVersion(seen: { workflowId?: string }): Promise<string> {
@@ -221,7 +188,7 @@ describe('crash-proof publishing (compiled processes, own Temporal server, serve
   it('baseline: the first push publishes snapshot 1; the reader starts polling the served repository', async () => {
     const seen = diagnoseOnFailure();
     const started = Date.now();
-    const result = await resultOf(await pushNewVersion(seen));
+    const result = await pushResultOf(client, await pushNewVersion(seen), 240_000);
     expect(result.outcome).toBe('succeeded');
     expect(result.status.publish).toMatchObject({ outcome: 'published', snapshot: 1 });
     const manifest = JSON.parse(fs.readFileSync(path.join(repoDir(), 'current', 'kiln-manifest.json'), 'utf8')) as { suite: string };
@@ -248,7 +215,7 @@ describe('crash-proof publishing (compiled processes, own Temporal server, serve
     const killedAt = Date.now();
     await procs.orchestrator();
 
-    const result = await resultOf(workflowId);
+    const result = await pushResultOf(client, workflowId, 240_000);
     const n = await expectOneNewSnapshot(result, before);
     console.log(`publish crash scenario 1 (orchestrator SIGKILLed mid-publish): ${((Date.now() - started) / 1000).toFixed(1)} s, ` +
       `snapshot ${n}; staging dir when the kill landed: ${atKill}; published ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
@@ -273,7 +240,7 @@ describe('crash-proof publishing (compiled processes, own Temporal server, serve
     expect(status.state).toBe('publishing');
     await procs.signer();
 
-    const result = await resultOf(workflowId);
+    const result = await pushResultOf(client, workflowId, 240_000);
     const n = await expectOneNewSnapshot(result, before);
     console.log(`publish crash scenario 2 (signer down): ${((Date.now() - started) / 1000).toFixed(1)} s, snapshot ${n}; ` +
       `staging dir while the signer was down: ${waiting}`);
@@ -295,7 +262,7 @@ describe('crash-proof publishing (compiled processes, own Temporal server, serve
     await server.start();
     const downFor = Date.now() - downAt;
 
-    const result = await resultOf(workflowId);
+    const result = await pushResultOf(client, workflowId, 240_000);
     const n = await expectOneNewSnapshot(result, before);
     console.log(`publish crash scenario 3 (Temporal server SIGKILLed): ${((Date.now() - started) / 1000).toFixed(1)} s, snapshot ${n}, ` +
       `server down ${(downFor / 1000).toFixed(1)} s; staging dir when it stopped: ${atKill}; just before it came back: ${whileDown}`);

@@ -1,3 +1,4 @@
+import { startEventStream } from '../../sse';
 import type { FastifyInstance } from 'fastify';
 import { KilnError } from '../../../domain/errors';
 import { configuredBranch } from '../../data/branches';
@@ -28,16 +29,7 @@ export function liveRoutes(app: FastifyInstance, ui: Ui): void {
       throw new KilnError('PUSH_UNKNOWN', `no push of ${tree}/${branch} at ${commit} is known`);
     }
 
-    const raw = reply.raw;
-    reply.hijack();
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-content-type-options': 'nosniff',
-      'x-accel-buffering': 'no',
-      connection: 'keep-alive',
-    });
-    raw.write('retry: 3000\n\n');
+    const raw = startEventStream(reply, 'keep-alive');
     let closed = false;
     let unsubscribe = () => {};
     const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), keepAliveMs);
