@@ -1,0 +1,94 @@
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PublishActivities } from '../../activities/publish/publish-activities';
+import type { SignerActivities } from '../../activities/signer-activities';
+import type { PublishRequest, SnapshotToSign } from '../../domain/publish/publish';
+import { ORCHESTRATOR_TASK_QUEUE, SIGN_TASK_QUEUE } from '../../domain/task-queues';
+import { branchWorkflowId } from '../../domain/workflow-ids';
+import { branchStatusQuery, type branchWorkflow } from '../../workflows/branch';
+import { publishRequestedSignal, wakeSignal } from '../../workflows/messages';
+import { connectToTestServer, uniqueId, workflowBundle, type TemporalTestContext } from '../helpers/temporal';
+
+// The branch coordinator's publish order on the real Temporal server: publishes run one at a time in the order they
+// were asked for, and a push older than one already published is skipped (never switched to), while a newer one after
+// it still publishes. The publish activities are stand-ins that record what they were asked: what is under test here
+// is the coordinator's ordering, which the publish integration tests cannot steer (their pushes arrive in order).
+
+type Recorded = { number: number; seq: number };
+
+describe('branch coordinator publish order', () => {
+  let t: TemporalTestContext;
+  let workers: Worker[];
+  let running: Promise<void>[];
+  const assembled: Recorded[] = [];
+  const switched: number[] = [];
+
+  const publishStandIns: Partial<PublishActivities> = {
+    async nextSnapshotNumber() { return 1; },
+    async assembleSnapshot({ number, request }: { number: number; request: PublishRequest }): Promise<SnapshotToSign> {
+      assembled.push({ number, seq: request.kind === 'push' ? request.seq : 0 });
+      const commit = request.kind === 'push' ? request.push.commit : 'rollback';
+      return { number, suite: 'main', commit, release: `Suite: main\n`, releaseSha256: '0'.repeat(64), trustedComment: `snapshot ${number}`, targets: 0 };
+    },
+    async completeSnapshot() { return undefined; },
+    async switchCurrent({ number }: { number: number }) { switched.push(number); return { removed: [] }; },
+  };
+  const signerStandIn: Partial<SignerActivities> = {
+    async signRelease() { return { minisig: 'sig', inRelease: 'in', releaseGpg: 'gpg', publicKeys: { minisign: 'k', openpgp: 'k' } } as never; },
+  };
+
+  beforeAll(async () => {
+    t = await connectToTestServer();
+    const bundle = await workflowBundle();
+    workers = [
+      await Worker.create({ connection: t.workerConnection, namespace: t.namespace, taskQueue: ORCHESTRATOR_TASK_QUEUE, workflowBundle: bundle, activities: publishStandIns }),
+      await Worker.create({ connection: t.workerConnection, namespace: t.namespace, taskQueue: SIGN_TASK_QUEUE, activities: signerStandIn }),
+    ];
+    running = workers.map((w) => w.run());
+  });
+
+  afterAll(async () => {
+    for (const w of workers ?? []) w.shutdown();
+    await Promise.allSettled(running ?? []);
+    await t?.close();
+  });
+
+  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('skips a push older than the published one and still publishes a newer one after it', async () => {
+    const tree = uniqueId('order');
+    const branch = 'main';
+    const handle = await t.client.workflow.signalWithStart<typeof branchWorkflow, []>('branchWorkflow', {
+      workflowId: branchWorkflowId(tree, branch), taskQueue: ORCHESTRATOR_TASK_QUEUE, args: [{ tree, branch }], signal: wakeSignal, signalArgs: [],
+    });
+    // replyTo names no workflow: the coordinator's answer is dropped; what it did shows in the activities.
+    const request = (seq: number): PublishRequest => ({
+      kind: 'push', tree, branch, replyTo: `${tree}-reply-${seq}`, seq, push: { tree, branch, commit: String(seq).repeat(40) },
+    });
+    const idle = async () => {
+      const s = await handle.query(branchStatusQuery);
+      return s.publishing === undefined && s.publishQueue.length === 0 ? s : undefined;
+    };
+
+    // Push 2 finished first and is published as snapshot 1.
+    await handle.signal(publishRequestedSignal, request(2));
+    await until('push 2 is published', async () => (switched.length === 1 ? true : undefined));
+    // Then push 1 (older) asks, then push 3 (newer): 1 is skipped, 3 becomes snapshot 2.
+    await handle.signal(publishRequestedSignal, request(1));
+    await handle.signal(publishRequestedSignal, request(3));
+    await until('push 3 is published', async () => (switched.length === 2 ? true : undefined));
+    await until('the coordinator is idle', idle);
+
+    expect(assembled).toEqual([{ number: 1, seq: 2 }, { number: 2, seq: 3 }]);
+    expect(switched).toEqual([1, 2]);
+    await handle.terminate('test over');
+  });
+});
