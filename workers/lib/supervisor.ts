@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as readline from 'node:readline';
+import { stopWithParent } from './parent-death';
 
 export interface ChildSpec {
   name: string;
@@ -10,7 +11,8 @@ export interface ChildSpec {
 
 /**
  * Keeps the embedded default's processes running: prefixes their output, restarts one that dies with a backoff,
- * and on stop sends SIGTERM to all and waits for them (SIGKILL after a grace period).
+ * and on stop sends SIGTERM to all and waits for them (SIGKILL after a grace period). Children get SIGTERM from the
+ * kernel when the supervisor dies, even by SIGKILL.
  */
 export class Supervisor {
   private readonly children = new Map<string, ChildProcess>();
@@ -19,7 +21,9 @@ export class Supervisor {
   constructor(private readonly out: (line: string) => void = (line) => process.stdout.write(line + '\n')) {}
 
   start(spec: ChildSpec, attempt = 0): void {
-    const child = spawn(spec.command, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A supervisor that is SIGKILLed cannot stop its children: the kernel does (see parent-death.ts).
+    const { command, args } = stopWithParent(spec.command, spec.args);
+    const child = spawn(command, args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.children.set(spec.name, child);
     const label = spec.name.padEnd(14);
     for (const stream of [child.stdout, child.stderr]) {

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { stopWithParent } from './parent-death';
 import { temporalBinary } from './temporal-binary';
 
 export interface DevServerOptions {
@@ -47,7 +48,8 @@ export class TemporalDevServer {
       throw new Error(`port ${port} is already in use: another Temporal server is running there (stop it, or choose another port)`);
     }
     const log = fs.openSync(logFile, 'a');
-    const child = spawn(
+    // Whoever started the server (the embedded supervisor, a test run) may be SIGKILLed: the server goes with it.
+    const command = stopWithParent(
       temporalBinary(),
       [
         'server', 'start-dev',
@@ -58,8 +60,8 @@ export class TemporalDevServer {
         '--namespace', this.options.namespace ?? 'default',
         '--log-level', 'warn',
       ],
-      { stdio: ['ignore', log, log] },
     );
+    const child = spawn(command.command, command.args, { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
