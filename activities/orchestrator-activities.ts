@@ -32,7 +32,12 @@ export function createOrchestratorActivities({ config, layout }: OrchestratorDep
     },
 
     async addToWip({ push, keys }: { push: PushRef; keys: string[] }): Promise<{ lanes: string[] }> {
-      return new WipRepo(layout, wipKey, push).add(keys);
+      const beat = setInterval(() => Context.current().heartbeat(), 2_000);
+      try {
+        return await new WipRepo(layout, wipKey, push).add(keys);
+      } finally {
+        clearInterval(beat);
+      }
     },
 
     /** The push's JSON record, rewritten whole and atomically at each change of the push's state. */

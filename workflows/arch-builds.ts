@@ -33,8 +33,9 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
   });
   const { addToWip } = proxyActivities<OrchestratorActivities>({
     taskQueue: ORCHESTRATOR_TASK_QUEUE,
-    // Short: a WIP update takes well under a second, and a killed orchestrator's attempt is retried this soon.
-    startToCloseTimeout: '1 minute',
+    // It beats every 2 s: a killed orchestrator's attempt is retried within 10 s, however long a big index takes.
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
   });
 

@@ -24,11 +24,18 @@ interface PushCarry {
   publishRequested?: boolean;
 }
 
-const { planPush, writePushRecord } = proxyActivities<OrchestratorActivities>({
+const { planPush } = proxyActivities<OrchestratorActivities>({
   taskQueue: ORCHESTRATOR_TASK_QUEUE,
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+});
+
+// Writing one JSON file: a killed orchestrator's attempt is retried within seconds, not after a long timeout.
+const { writePushRecord } = proxyActivities<OrchestratorActivities>({
+  taskQueue: ORCHESTRATOR_TASK_QUEUE,
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
 /**
