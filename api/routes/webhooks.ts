@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { KilnConfig } from '../../domain/config';
-import { findTree } from '../../domain/config';
 import type { PushRef } from '../../domain/data-layout';
 import { KilnError } from '../../domain/errors';
 import { handleWebhook, type WebhookProvider } from '../webhooks';
@@ -35,7 +34,9 @@ export async function webhookRoutes(app: FastifyInstance, opts: { config: KilnCo
     request: import('fastify').FastifyRequest<{ Params: { tree: string; provider?: WebhookProvider } }>,
     reply: import('fastify').FastifyReply,
   ) {
-    const tree = findTree(opts.config, request.params.tree);
+    // Anyone can call this URL: an unknown tree is named back, but the configured ones are not listed.
+    const tree = opts.config.trees.find((t) => t.name === request.params.tree);
+    if (!tree) throw new KilnError('TREE_UNKNOWN', `no tree named "${request.params.tree}" takes webhooks here`);
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     if (rawBody.length === 0) throw new KilnError('WEBHOOK_PAYLOAD_INVALID', 'the request has no body');
     const result = handleWebhook({

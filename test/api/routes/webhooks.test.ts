@@ -109,6 +109,8 @@ describe('POST /webhooks/:tree', () => {
     const r1 = await app.inject({ method: 'POST', url: '/webhooks/nope', headers: github(body), payload: body });
     expect(r1.statusCode).toBe(404);
     expect(r1.json().error.code).toBe('TREE_UNKNOWN');
+    // Webhook callers are anonymous until their signature is checked: the configured trees are not listed to them.
+    expect(r1.body).not.toMatch(/ports|nohook/);
     const r2 = await app.inject({ method: 'POST', url: '/webhooks/ports/bitbucket', headers: github(body), payload: body });
     expect(r2.statusCode).toBe(400);
     expect(started).toEqual([]);
