@@ -14,7 +14,7 @@ export interface RepoRoutesOptions {
 
 type Params = { tree: string; branch: string; '*': string };
 
-/** One year: pool files and by-hash indices are named by their content (a new content is a new name). */
+/** One year: by-hash indices are named by their content (a new content is a new name). */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Indices and signatures change with every publish: always revalidate. */
 const REVALIDATE = 'no-cache';
@@ -165,11 +165,13 @@ export function repoContentType(name: string): string {
   return BY_EXTENSION[path.extname(name).toLowerCase()] ?? BINARY;
 }
 
-/** no-cache for indices and signatures (dists/, Release*, keys), long-lived for pool/ and by-hash/ files. */
+/**
+ * Long-lived for by-hash files only; no-cache (revalidated by ETag) for the rest. Pool files too: they are named by
+ * package, version and arch, and a source changed without a version bump is rebuilt into the same name.
+ */
 export function repoCacheControl(segments: readonly string[]): string {
   const name = segments[segments.length - 1] ?? '';
   if (/^(In)?Release/.test(name)) return REVALIDATE;
-  if (segments[0] === 'pool') return IMMUTABLE;
   if (segments[0] === 'dists' && segments.includes('by-hash')) return IMMUTABLE;
   return REVALIDATE;
 }
