@@ -14,7 +14,8 @@ declare module 'vitest' {
 }
 
 // One real Temporal dev server per test run (fresh SQLite file), shared by every integration file; and the real
-// Docker engine. Either missing is a failure naming the setup command, never a silent skip.
+// Docker engine. Either missing is a failure naming the setup command, never a silent skip. The run's directory holds
+// the server's files and every test data dir (test/helpers/config.ts), and goes when the run ends.
 let server: TemporalDevServer | undefined;
 let serverDir: string | undefined;
 

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { inject } from 'vitest';
 import { parseConfig, type KilnConfig } from '../../domain/config';
@@ -17,7 +16,8 @@ export interface TestTree {
 
 /** A real config (through the real loader) for a fresh data dir, pointing at the test run's Temporal server. */
 export function testConfig(trees: TestTree[], env: NodeJS.ProcessEnv = process.env): KilnConfig {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-data-'));
+  // Inside the run's directory, which the global teardown removes: test runs leave no data dirs behind.
+  const dataDir = fs.mkdtempSync(path.join(inject('temporalDataDir'), 'kiln-data-'));
   const yaml = [
     `dataDir: ${dataDir}`,
     `temporal: { address: "${inject('temporalAddress')}", embedded: false }`,
