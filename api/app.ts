@@ -17,6 +17,8 @@ import { API_SCHEMAS, BEARER, registerOpenApi } from './routes/openapi';
 import { pushRoutes } from './routes/pushes';
 import { repoRoutes } from './routes/repos';
 import { repositoryRoutes } from './routes/repositories';
+import { rollbackRoutes } from './routes/rollbacks';
+import { sessionRoutes } from './routes/session';
 import { treeRoutes } from './routes/trees';
 import { uiRoutes } from './routes/ui';
 import { webhookRoutes, type PushIntake } from './routes/webhooks';
@@ -91,6 +93,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     void rest.register(actionRoutes, api);
     void rest.register(logRoutes, { ...api, follow: deps.logFollow });
     void rest.register(repositoryRoutes, api);
+    void rest.register(rollbackRoutes, api);
+    void rest.register(sessionRoutes, api);
   });
   return app;
 }

@@ -1,45 +1,65 @@
-import type { PushStatus } from '../domain/push';
+import type { PushDetail } from '../api/data/push-view';
+import { renderGrid, STATE_SYMBOL } from './grid';
 
-// `kiln push --wait` progress: one line per build whose state changed, then a summary line; plain text, so it reads
-// the same in a terminal, a CI log or a pipe.
+// `kiln push --wait` progress. Not a terminal (a CI log, a pipe, --json): one line per build whose state changed,
+// then a summary line, so it reads the same everywhere. A terminal: the package × arch grid, redrawn in place.
 
-const SYMBOL: Record<string, string> = {
-  waiting: '·', building: '▶', succeeded: '✓', failed: '✗', blocked: '⊘', cancelled: '■',
-};
+export interface Progress {
+  update(push: PushDetail): void;
+}
 
-export class ProgressPrinter {
+export class ProgressPrinter implements Progress {
   private readonly seen = new Map<string, string>();
   private lastSummary = '';
 
   constructor(private readonly write: (line: string) => void) {}
 
-  update(status: PushStatus): void {
-    for (const b of status.builds) {
+  update(push: PushDetail): void {
+    for (const b of push.builds) {
       const key = `${b.state}:${b.attempt}`;
       if (this.seen.get(b.id) === key) continue;
       this.seen.set(b.id, key);
       if (b.state === 'waiting' && b.attempt === 1) continue;
-      const took = b.finishedAt && b.startedAt ? ` in ${((b.finishedAt - b.startedAt) / 1000).toFixed(1)} s` : '';
+      const took = b.durationMs !== undefined ? ` in ${(b.durationMs / 1000).toFixed(1)} s` : '';
       const why = b.error ? `: ${b.error.type}: ${b.error.message}` : b.blockedBy ? ` by ${b.blockedBy.join(', ')}` : '';
       const cached = b.cached ? ' (reused)' : '';
-      this.write(`${SYMBOL[b.state] ?? '?'} ${b.arch.padEnd(6)} ${b.source} ${b.version}: ${b.state}${cached}${took}${why}`);
+      this.write(`${STATE_SYMBOL[b.state] ?? '?'} ${b.arch.padEnd(6)} ${b.source} ${b.version}: ${b.state}${cached}${took}${why}`);
     }
-    const counts = new Map<string, number>();
-    for (const b of status.builds) counts.set(b.state, (counts.get(b.state) ?? 0) + 1);
-    const summary = `${status.state}: ` + [...counts].map(([s, n]) => `${n} ${s}`).join(', ');
+    const summary = summaryLine(push);
     if (summary !== this.lastSummary) {
       this.lastSummary = summary;
-      this.write(`— ${summary} (${status.builds.length} builds)`);
+      this.write(`— ${summary}`);
     }
   }
 }
 
-export function failureReport(status: PushStatus): string[] {
-  const lines: string[] = [];
-  for (const e of status.plan?.errors ?? []) lines.push(`  ${e.source ?? e.dir}: ${e.code}: ${e.message}`);
-  for (const b of status.builds) {
-    if (b.state === 'failed') lines.push(`  ${b.source}/${b.arch}: ${b.error?.type}: ${b.error?.message} (log: ${b.log})`);
-    if (b.state === 'blocked') lines.push(`  ${b.source}/${b.arch}: blocked by ${b.blockedBy?.join(', ')}`);
+/** The grid, redrawn over itself: the cursor goes back up the lines drawn last time, which are cleared. */
+export class LiveGrid implements Progress {
+  private drawn = 0;
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly size: () => { columns?: number; rows?: number },
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  update(push: PushDetail): void {
+    const { columns = 100, rows = 30 } = this.size();
+    const lines = [
+      `${push.tree}/${push.branch} ${push.commit.slice(0, 12)}: ${summaryLine(push)}`,
+      ...renderGrid(push.builds, { arches: push.arches.map((a) => a.arch).sort(), now: this.now(), maxRows: Math.max(3, rows - 4) }).map((l) => `  ${l}`),
+    ].map((line) => (line.length >= columns ? `${line.slice(0, Math.max(1, columns - 2))}…` : line));
+    const back = this.drawn > 0 ? `\x1b[${this.drawn}A\r\x1b[J` : '';
+    this.write(`${back}${lines.join('\n')}\n`);
+    this.drawn = lines.length;
   }
-  return lines;
+}
+
+const SUMMARY_ORDER = ['succeeded', 'building', 'waiting', 'failed', 'blocked', 'cancelled'] as const;
+
+/** `building: 3 succeeded, 1 building (4 builds)`. */
+export function summaryLine(push: PushDetail): string {
+  const counts = SUMMARY_ORDER.filter((state) => push.buildCounts[state] > 0).map((state) => `${push.buildCounts[state]} ${state}`);
+  const builds = push.buildCounts.total === 1 ? '1 build' : `${push.buildCounts.total} builds`;
+  return `${push.state}${counts.length > 0 ? `: ${counts.join(', ')}` : ''} (${builds})`;
 }

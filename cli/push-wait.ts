@@ -1,56 +1,45 @@
-import type { Client } from '@temporalio/client';
-import { waitUntilStarted } from '../api/intake/request-push';
-import type { PushStatus } from '../domain/push';
-import type { pushWorkflow } from '../workflows/push';
-import { pushStatusQuery } from '../workflows/messages';
-import { failureReport, ProgressPrinter } from './progress';
+import { pushUrl } from '../api/data/links';
+import type { PushDetail } from '../api/data/push-view';
+import type { PushRef } from '../domain/data-layout';
+import type { ApiClient } from './api-client';
+import { ApiError, CliError, EXIT, isTransient } from './cli-error';
+import { pushDecided } from './push-report';
 
-/**
- * Follow a push until it is decided: succeeded (0), or failed / cancelled / superseded (1, failures listed).
- * "failed" is not final for the push, which waits for retry or cancel, but it is the answer `--wait` gives.
- */
-export async function waitForPush(client: Client, workflowId: string, out: (line: string) => void, pollMs = 1_000): Promise<number> {
-  const handle = client.workflow.getHandle<typeof pushWorkflow>(workflowId);
-  const printer = new ProgressPrinter(out);
-  await waitUntilStarted(client, workflowId);
+// Following a push through the API until it is decided (succeeded, failed, cancelled, superseded). "failed" is not
+// final for the push, which waits for retry or cancel, but it is the answer `--wait` gives.
+
+export interface WaitOptions {
+  pollMs: number;
+  onStatus(push: PushDetail): void;
+  /** The push is accepted before its workflow exists (the branch starts it): how long it may take. Default 60 s. */
+  startTimeoutMs?: number;
+  /** Failed requests in a row (Kiln unreachable, 5xx) before giving up. Default 30. */
+  transientBudget?: number;
+}
+
+export async function waitForPush(client: ApiClient, push: PushRef, opts: WaitOptions): Promise<PushDetail> {
+  const startDeadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
+  const budget = opts.transientBudget ?? 30;
+  let failures = 0;
+  let seen = false;
   for (;;) {
-    const description = await handle.describe();
-    if (description.status.name !== 'RUNNING') {
-      if (description.status.name !== 'COMPLETED') {
-        out(`push ${workflowId} ended ${description.status.name.toLowerCase()}`);
-        return 1;
-      }
-      const result = await handle.result();
-      printer.update(result.status);
-      return report(result.status, out);
-    }
-    let status: PushStatus;
+    let detail: PushDetail | undefined;
     try {
-      status = await handle.query(pushStatusQuery);
-    } catch {
-      await sleep(pollMs); // no worker answered yet (e.g. restarting): keep waiting
-      continue;
+      detail = await client.get<PushDetail>(pushUrl(push));
+      failures = 0;
+      seen = true;
+    } catch (err) {
+      const notYet = !seen && err instanceof ApiError && err.code === 'PUSH_UNKNOWN';
+      if (notYet && Date.now() > startDeadline) {
+        throw new CliError('PUSH_NOT_STARTED', `the push of ${push.tree}/${push.branch} at ${push.commit} was accepted but has not started `
+          + `within ${Math.round((opts.startTimeoutMs ?? 60_000) / 1000)} s: is Kiln's orchestrator running?`, EXIT.unreachable);
+      }
+      if (!notYet && !(isTransient(err) && ++failures <= budget)) throw err;
     }
-    printer.update(status);
-    if (status.state === 'failed') return report(status, out);
-    await sleep(pollMs);
+    if (detail) {
+      opts.onStatus(detail);
+      if (pushDecided(detail)) return detail;
+    }
+    await new Promise((resolve) => setTimeout(resolve, opts.pollMs));
   }
-}
-
-function report(status: PushStatus, out: (line: string) => void): number {
-  if (status.state === 'succeeded') {
-    const publish = status.publish;
-    out(`push ${status.workflowId}: succeeded${publish?.snapshot ? `, published as snapshot ${publish.snapshot}` : ''}`);
-    for (const t of publish?.targets ?? []) if (!t.ok) out(`  publish target ${t.target} failing: ${t.error}`);
-    return 0;
-  }
-  if (status.publish?.outcome === 'failed') out(`  publishing failed: ${status.publish.error?.type}: ${status.publish.error?.message}`);
-  if (status.publish?.outcome === 'skipped') out(`  not published: ${status.publish.reason}`);
-  out(`push ${status.workflowId}: ${status.state}${status.state === 'failed' ? ' (awaiting retry or cancel)' : ''}`);
-  for (const line of failureReport(status)) out(line);
-  return 1;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

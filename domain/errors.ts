@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   PUSH_UNKNOWN: { status: 404, message: 'No push of that tree, branch and commit is known' },
   PUSH_NOT_RUNNING: { status: 409, message: 'The push has finished: it cannot be cancelled or retried' },
   LOG_UNKNOWN: { status: 404, message: 'No build log of that push, package and architecture exists' },
+  ROLLBACK_UNKNOWN: { status: 404, message: 'No rollback of that id is known for the branch' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

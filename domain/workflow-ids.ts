@@ -23,3 +23,10 @@ export function publishWorkflowId(tree: string, branch: string, snapshot: number
 export function rollbackWorkflowId(tree: string, branch: string, requestId: string): string {
   return `rollback/${tree}/${branch}/${requestId}`;
 }
+
+/** The request id of a rollback workflow of the branch (its last segment), or undefined when the ID is not one. */
+export function rollbackRequestId(tree: string, branch: string, workflowId: string): string | undefined {
+  const prefix = rollbackWorkflowId(tree, branch, '');
+  const id = workflowId.startsWith(prefix) ? workflowId.slice(prefix.length) : '';
+  return id !== '' && !id.includes('/') ? id : undefined;
+}

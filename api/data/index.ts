@@ -4,8 +4,8 @@ export { configuredBranch } from './branches';
 export {
   ARCH_PATTERN, SOURCE_NAME_PATTERN, buildLogFile, completeUtf8Length, followLog, openLog, readTail, type FollowOptions,
 } from './build-logs';
-export { buildLogUrl, pushUrl, repositoryUrl, snapshotUrl, temporalWorkflowUrl } from './links';
-export { temporalPushControl, type PushControl } from './push-control';
+export { buildLogUrl, pushUrl, repositoryUrl, rollbackUrl, snapshotUrl, temporalWorkflowUrl } from './links';
+export { temporalPushControl, type PushControl, type RollbackOutcome } from './push-control';
 export {
   COMMIT_PATTERN, FINAL_PUSH_STATES, PUSH_STATES, PushRecords, countBuilds, decodeCursor, encodeCursor, summarize,
   type BuildCounts, type PushListQuery, type PushPage, type PushRecord, type PushSummary,

@@ -19,6 +19,11 @@ export function snapshotUrl(tree: string, branch: string, number: number): strin
   return `/api/repos/${seg(tree)}/${seg(branch)}/snapshots/${number}`;
 }
 
+/** A rollback's outcome in this API (`requestId`: the last segment of its workflow ID). */
+export function rollbackUrl(tree: string, branch: string, requestId: string): string {
+  return `/api/repos/${seg(tree)}/${seg(branch)}/rollbacks/${seg(requestId)}`;
+}
+
 /** Where apt reads the branch's published repository (the `deb` line's URL). */
 export function repositoryUrl(config: KilnConfig, tree: string, branch: string): string {
   return `${config.api.publicUrl}/repos/${seg(tree)}/${seg(branch)}/`;

@@ -1,10 +1,20 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { KilnConfig, TreeConfig } from '../../domain/config';
 import { DataLayout } from '../../domain/data-layout';
+import { KilnError } from '../../domain/errors';
+import type { PublishResult } from '../../domain/publish/publish';
 import type { PushStatus } from '../../domain/push';
 import { currentHead } from '../../activities/git/tree-source';
 import { cancelSignal, pushStatusQuery, retrySignal, type RetryRequest } from '../../workflows/messages';
+import type { rollbackWorkflow } from '../../workflows/rollback';
 import { requestRollback } from '../intake/request-rollback';
+
+/** How a rollback workflow went: `unknown` when Temporal has no such workflow (never started, or past retention). */
+export type RollbackOutcome =
+  | { state: 'running' }
+  | { state: 'succeeded'; result: PublishResult }
+  | { state: 'failed'; error: { type: string; message: string } }
+  | { state: 'unknown' };
 
 /**
  * What the API asks of the outside world about pushes: Temporal (live status, signals, rollbacks) and git (a branch's
@@ -18,6 +28,11 @@ export interface PushControl {
   retry(workflowId: string, request: RetryRequest): Promise<'sent' | 'not-running'>;
   /** Starts a rollback workflow (to snapshot `to`, or the one before the current) and returns without waiting for it. */
   rollback(input: { tree: string; branch: string; to?: number }): Promise<{ workflowId: string }>;
+  /**
+   * How a rollback workflow went (what `rollback` started). Optional so that a control which cannot tell still serves
+   * everything else; without it the API answers TEMPORAL_UNAVAILABLE for rollbacks' outcomes.
+   */
+  rollbackOutcome?(workflowId: string): Promise<RollbackOutcome>;
   /** The commit a push of the branch builds when none is named. */
   branchHead(tree: TreeConfig, branch: string): Promise<string>;
 }
@@ -58,6 +73,29 @@ export function temporalPushControl(client: Client, config: KilnConfig): PushCon
     async rollback(input) {
       const { workflowId } = await requestRollback(client, input);
       return { workflowId };
+    },
+    async rollbackOutcome(workflowId) {
+      const handle = client.workflow.getHandle<typeof rollbackWorkflow>(workflowId);
+      try {
+        return await client.withDeadline(Date.now() + QUERY_DEADLINE_MS, async (): Promise<RollbackOutcome> => {
+          const description = await handle.describe();
+          // An ID of the rollback's shape that names something else is not a rollback.
+          if (description.type !== 'rollbackWorkflow') return { state: 'unknown' };
+          if (description.status.name === 'RUNNING') return { state: 'running' };
+          try {
+            return { state: 'succeeded', result: await handle.result() };
+          } catch (err) {
+            if (!(err instanceof WorkflowFailedError)) throw err;
+            // Failed (the branch refused, or publishing failed), or terminated, cancelled, timed out in Temporal.
+            const cause = err.cause;
+            const type = cause instanceof ApplicationFailure && cause.type ? cause.type : description.status.name;
+            return { state: 'failed', error: { type, message: cause?.message || `the rollback workflow ended ${description.status.name.toLowerCase()}` } };
+          }
+        });
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { state: 'unknown' };
+        throw new KilnError('TEMPORAL_UNAVAILABLE', `Temporal did not answer about ${workflowId}: ${err instanceof Error ? err.message : String(err)}`);
+      }
     },
     branchHead: (tree, branch) => currentHead(tree, layout, branch),
   };

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { pushWorkflowId } from '../../domain/workflow-ids';
+import { pushWorkflowId, rollbackRequestId } from '../../domain/workflow-ids';
 import { KilnError } from '../../domain/errors';
 import type { ApiRouteOptions } from '../app';
 import { requestedBy } from '../auth/require-token';
 import { configuredBranch } from '../data/branches';
-import { pushUrl, temporalWorkflowUrl } from '../data/links';
+import { pushUrl, rollbackUrl, temporalWorkflowUrl } from '../data/links';
 import type { PushControl } from '../data/push-control';
 import { BEARER, errorResponses, PARAM } from './openapi';
 import { pushParamsSchema, type PushParams } from './pushes';
@@ -14,13 +14,13 @@ import { pushParamsSchema, type PushParams } from './pushes';
 
 const accepted = {
   type: 'object',
-  description: 'Accepted: Temporal has the request; `url` (a push) and `temporalUrl` show how it goes.',
+  description: 'Accepted: Temporal has the request; `url` (the push, or the rollback) and `temporalUrl` show how it goes.',
   required: ['status', 'workflowId', 'temporalUrl'],
   properties: {
     status: { type: 'string', enum: ['accepted'] },
     workflowId: { type: 'string' },
     temporalUrl: { type: 'string' },
-    url: { type: 'string', description: 'The push in this API.' },
+    url: { type: 'string', description: 'The push, or the rollback, in this API.' },
     push: {
       type: 'object',
       required: ['tree', 'branch', 'commit'],
@@ -145,6 +145,9 @@ export async function actionRoutes(app: FastifyInstance, opts: ApiRouteOptions):
     }
     const { workflowId } = await control().rollback({ tree, branch, to });
     request.log.info({ tree, branch, to, workflowId, by: request.apiToken?.name }, 'rollback requested');
-    return reply.status(202).send({ status: 'accepted', workflowId, temporalUrl: temporalWorkflowUrl(config, workflowId) });
+    const id = rollbackRequestId(tree, branch, workflowId);
+    return reply.status(202).send({
+      status: 'accepted', workflowId, url: id === undefined ? undefined : rollbackUrl(tree, branch, id), temporalUrl: temporalWorkflowUrl(config, workflowId),
+    });
   });
 }

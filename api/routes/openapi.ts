@@ -194,7 +194,7 @@ export const API_SCHEMAS = [
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'REQUEST_INVALID: a malformed parameter, query or body',
   401: 'TOKEN_MISSING or TOKEN_INVALID',
-  404: 'An unknown tree, branch, push, log or snapshot (TREE_UNKNOWN, BRANCH_UNKNOWN, PUSH_UNKNOWN, LOG_UNKNOWN, SNAPSHOT_UNKNOWN)',
+  404: 'An unknown tree, branch, push, log, snapshot or rollback (TREE_UNKNOWN, BRANCH_UNKNOWN, PUSH_UNKNOWN, LOG_UNKNOWN, SNAPSHOT_UNKNOWN, ROLLBACK_UNKNOWN, NOT_FOUND)',
   409: 'PUSH_NOT_RUNNING: the push has finished',
   416: 'The range is outside the log',
   502: 'TREE_UNREACHABLE: the tree\'s git repository cannot be read',
@@ -243,6 +243,7 @@ export function registerOpenApi(app: FastifyInstance, opts: { publicUrl: string;
         { name: 'logs', description: 'Build logs' },
         { name: 'repositories', description: 'Published snapshots' },
         { name: 'actions', description: 'Start, cancel, retry, roll back (token needed)' },
+        { name: 'session', description: 'The caller\'s API token' },
       ],
     },
     // Shared schemas keep their $id as their name under components.schemas.

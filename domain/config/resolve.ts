@@ -24,7 +24,7 @@ function mergeBuild(base: BuildLimits, overrides: BuildLimitsInput | undefined):
   return { ...base, ...overrides };
 }
 
-function resolveApi(input: ConfigInput['api']): ApiConfig {
+export function resolveApi(input: ConfigInput['api']): ApiConfig {
   const port = input?.port ?? DEFAULT_API.port;
   const host = input?.host ?? DEFAULT_API.host;
   const urlHost = host.includes(':') ? `[${host}]` : host; // IPv6 literals need brackets in a URL

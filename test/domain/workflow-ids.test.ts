@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pushWorkflowId } from '../../domain/workflow-ids';
+import { pushWorkflowId, rollbackRequestId, rollbackWorkflowId } from '../../domain/workflow-ids';
 
 describe('pushWorkflowId', () => {
   it('is push/<tree>/<branch>/<commit>, slashes in branches kept', () => {
@@ -9,5 +9,20 @@ describe('pushWorkflowId', () => {
 
   it('is the same for a redelivered webhook', () => {
     expect(pushWorkflowId('t', 'main', 'a'.repeat(40))).toBe(pushWorkflowId('t', 'main', 'a'.repeat(40)));
+  });
+});
+
+describe('rollbackRequestId', () => {
+  it('is the last segment of a rollback workflow ID of the branch', () => {
+    expect(rollbackRequestId('ports', 'release/1.x', rollbackWorkflowId('ports', 'release/1.x', '20260101T000000000Z-abc123'))).toBe('20260101T000000000Z-abc123');
+  });
+
+  it.each([
+    ['another branch', 'rollback/ports/other/x'],
+    ['a push', `push/ports/main/${'a'.repeat(40)}`],
+    ['no request id', 'rollback/ports/main/'],
+    ['a deeper path', 'rollback/ports/main/x/y'],
+  ])('is undefined for %s', (_what, workflowId) => {
+    expect(rollbackRequestId('ports', 'main', workflowId)).toBeUndefined();
   });
 });

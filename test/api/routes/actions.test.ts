@@ -194,7 +194,7 @@ describe('POST /api/repos/<tree>/<branch>/rollback', () => {
     const res = await post('/api/repos/ports/main/rollback');
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({
-      status: 'accepted', workflowId: 'rollback/ports/main/test',
+      status: 'accepted', workflowId: 'rollback/ports/main/test', url: '/api/repos/ports/main/rollbacks/test',
       temporalUrl: `http://temporal.example.com:8233/namespaces/kiln/workflows/${encodeURIComponent('rollback/ports/main/test')}`,
     });
     expect(f.control.callsOf('rollback').pop()).toEqual([{ tree: 'ports', branch: 'main', to: undefined }]);

@@ -57,6 +57,8 @@ describe('GET /api/openapi.json', () => {
     ['get', '/api/repos/{tree}/{branch}/snapshots/{n}'],
     ['get', '/api/repos/{tree}/{branch}/diff'],
     ['post', '/api/repos/{tree}/{branch}/rollback'],
+    ['get', '/api/repos/{tree}/{branch}/rollbacks/{id}'],
+    ['get', '/api/session'],
   ])('describes %s %s: summary, tag, token, parameters, answers', (method, url) => {
     const op = doc.paths[url][method];
     expect(op.summary).toBeTruthy();

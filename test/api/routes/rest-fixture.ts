@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../api/app';
 import { createToken, tokenFile } from '../../../api/auth/token-file';
-import type { PushControl } from '../../../api/data/push-control';
+import type { PushControl, RollbackOutcome } from '../../../api/data/push-control';
 import type { PushIntake } from '../../../api/routes/webhooks';
 import { parseConfig, type KilnConfig, type TreeConfig } from '../../../domain/config';
 import { DataLayout, type PushRef } from '../../../domain/data-layout';
@@ -28,6 +28,10 @@ export const COMMITS = {
 /** Temporal and git, faked: running pushes are the ones in `live`; every call is recorded. */
 export class FakeControl implements PushControl {
   readonly live = new Map<string, PushStatus>();
+  /** Statuses a running push goes through, one per liveStatus call (the last one stays); before `live`. */
+  readonly progressions = new Map<string, Array<PushStatus | undefined>>();
+  /** Rollback workflows by ID: what `rollbackOutcome` answers (absent: unknown). */
+  readonly rollbacks = new Map<string, RollbackOutcome>();
   readonly calls: Array<{ call: string; args: unknown[] }> = [];
   liveError?: Error;
   headError?: KilnError;
@@ -35,6 +39,8 @@ export class FakeControl implements PushControl {
   async liveStatus(workflowId: string): Promise<PushStatus | undefined> {
     this.calls.push({ call: 'liveStatus', args: [workflowId] });
     if (this.liveError) throw this.liveError;
+    const steps = this.progressions.get(workflowId);
+    if (steps) return steps.length > 1 ? steps.shift() : steps[0];
     return this.live.get(workflowId);
   }
 
@@ -53,6 +59,11 @@ export class FakeControl implements PushControl {
     return { workflowId: `rollback/${input.tree}/${input.branch}/test` };
   }
 
+  async rollbackOutcome(workflowId: string): Promise<RollbackOutcome> {
+    this.calls.push({ call: 'rollbackOutcome', args: [workflowId] });
+    return this.rollbacks.get(workflowId) ?? { state: 'unknown' };
+  }
+
   async branchHead(tree: TreeConfig, branch: string): Promise<string> {
     this.calls.push({ call: 'branchHead', args: [tree.name, branch] });
     if (this.headError) throw this.headError;
@@ -69,6 +80,8 @@ export interface RestFixture {
   config: KilnConfig;
   layout: DataLayout;
   dataDir: string;
+  /** The configuration, as a file (what `kiln tokens` reads). */
+  configFile: string;
   control: FakeControl;
   /** What the intake was asked to start. */
   started: Array<{ push: PushRef; requestedBy: string }>;
@@ -86,14 +99,17 @@ export interface FixtureOptions {
 
 export async function restFixture(options: FixtureOptions = {}): Promise<RestFixture> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-rest-'));
-  const config = parseConfig([
+  const configText = [
     `dataDir: ${dataDir}`,
     `api: { publicUrl: "https://kiln.example.com", readsRequireToken: ${options.readsRequireToken ?? false} }`,
     'temporal: { uiUrl: "http://temporal.example.com:8233", namespace: kiln }',
     'trees:',
     '  - { name: ports, url: /srv/ports, format: deb, distribution: bookworm, branches: [main, release/1.x], architectures: [amd64, i386] }',
     '  - { name: other, url: /srv/other, format: deb, distribution: bookworm, branches: [main], architectures: [amd64] }',
-  ].join('\n'), dataDir, {});
+  ].join('\n');
+  const config = parseConfig(configText, dataDir, {});
+  const configFile = path.join(dataDir, 'kiln.yaml');
+  fs.writeFileSync(configFile, configText);
   const control = new FakeControl();
   const started: RestFixture['started'] = [];
   const intake: PushIntake = async (push, requestedBy) => {
@@ -108,7 +124,7 @@ export async function restFixture(options: FixtureOptions = {}): Promise<RestFix
     control: options.control === false ? undefined : control,
     logFollow: options.logFollow,
   });
-  return { app, config, layout: new DataLayout(dataDir), dataDir, control, started, token, auth: { authorization: `Bearer ${token}` } };
+  return { app, config, layout: new DataLayout(dataDir), dataDir, configFile, control, started, token, auth: { authorization: `Bearer ${token}` } };
 }
 
 /** A push status as the push workflow reports it: one build per arch of `hello`, plus whatever `over` says. */
