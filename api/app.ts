@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifySchemaCompiler } from 'fasti
 import { installErrorHandler } from './error-handler';
 import type { KilnConfig } from '../domain/config';
 import { DataLayout } from '../domain/data-layout';
-import { requireToken, type TokenGuard } from './auth/require-token';
+import { requireReadToken, requireToken, type TokenGuard } from './auth/require-token';
 import { tokenFile } from './auth/token-file';
 import { FileTokenVerifier, type TokenVerifier } from './auth/token-verifier';
 import type { PushControl } from './data/push-control';
@@ -74,7 +74,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     intake: deps.intake,
     control: deps.control,
     actionGuard,
-    readGuard: config.api.readsRequireToken ? actionGuard : async () => undefined,
+    readGuard: config.api.readsRequireToken ? requireReadToken(tokens) : async () => undefined,
     readSecurity: config.api.readsRequireToken ? BEARER : [],
   };
 

@@ -41,6 +41,29 @@ export function requireToken(verifier: TokenVerifier): TokenGuard {
   };
 }
 
+/** The web UI's sign-in cookie (api/ui/session.ts): it holds the operator's API token. */
+const SESSION_COOKIE = /(?:^|;\s*)kiln_session=([^;\s]+)/;
+
+/**
+ * The guard of reads when they need a token: a bearer token as for actions, or, for GET and HEAD without an
+ * Authorization header, the web UI's sign-in cookie, so that a signed-in browser's EventSource (which cannot send
+ * headers) can follow a build log. The cookie is SameSite=Strict: other sites' pages never send it.
+ */
+export function requireReadToken(verifier: TokenVerifier): TokenGuard {
+  const bearer = requireToken(verifier);
+  return async function checkReadToken(request: FastifyRequest, reply: FastifyReply) {
+    const cookie = SESSION_COOKIE.exec(request.headers.cookie ?? '')?.[1];
+    if (request.headers.authorization === undefined && cookie && (request.method === 'GET' || request.method === 'HEAD')) {
+      const identity = await verifier.verify(cookie);
+      if (identity) {
+        request.apiToken = identity;
+        return;
+      }
+    }
+    return bearer(request, reply);
+  };
+}
+
 /** What an action records as its requester: `api:<token name>`. */
 export function requestedBy(request: FastifyRequest): string {
   return `api:${request.apiToken?.name ?? 'anonymous'}`;

@@ -121,6 +121,19 @@ describe('GET /api/logs/...', () => {
     expect((await locked.app.inject({ method: 'GET', url: url() })).json().error.code).toBe('TOKEN_MISSING');
     expect((await locked.app.inject({ method: 'GET', url: url(), headers: locked.auth })).body).toBe(LOG);
   });
+
+  it('takes the web UI\'s sign-in cookie for reads, so a signed-in browser can follow a log', async () => {
+    const locked = await restFixture({ readsRequireToken: true });
+    writeLog(locked.layout, push, 'hello', 'amd64', LOG);
+    const cookie = (token: string) => ({ cookie: `theme=dark; kiln_session=${token}` });
+    expect((await locked.app.inject({ method: 'GET', url: url(), headers: cookie(locked.token) })).body).toBe(LOG);
+    const wrong = await locked.app.inject({ method: 'GET', url: url(), headers: cookie(`${locked.token.slice(0, -2)}xx`) });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json().error.code).toBe('TOKEN_MISSING');
+    // Actions still need the header: a cookie is sent by the browser on its own, a header is not.
+    const action = await locked.app.inject({ method: 'POST', url: '/api/pushes', headers: cookie(locked.token), payload: { tree: push.tree, branch: push.branch } });
+    expect(action.json().error.code).toBe('TOKEN_MISSING');
+  });
 });
 
 describe('reading a log over a real connection', () => {
