@@ -70,22 +70,63 @@ export async function createToken(file: string, name: string, now = new Date()):
   if (!TOKEN_NAME_PATTERN.test(name)) {
     throw new KilnError('REQUEST_INVALID', `a token name is 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit; got "${name}"`);
   }
-  const tokens = await readTokens(file);
-  if (tokens.some((t) => t.name === name)) throw new KilnError('TOKEN_EXISTS', `a token named "${name}" exists already (revoke it first)`);
-  const token = newToken();
-  const stored: StoredToken = { name, sha256: hashToken(token), createdAt: now.toISOString() };
-  await writeTokens(file, [...tokens, stored]);
-  return { token, stored };
+  return withTokenFileLock(file, async () => {
+    const tokens = await readTokens(file);
+    if (tokens.some((t) => t.name === name)) throw new KilnError('TOKEN_EXISTS', `a token named "${name}" exists already (revoke it first)`);
+    const token = newToken();
+    const stored: StoredToken = { name, sha256: hashToken(token), createdAt: now.toISOString() };
+    await writeTokens(file, [...tokens, stored]);
+    return { token, stored };
+  });
 }
 
 export async function revokeToken(file: string, name: string): Promise<StoredToken> {
-  const tokens = await readTokens(file);
-  const revoked = tokens.find((t) => t.name === name);
-  if (!revoked) {
-    throw new KilnError('TOKEN_UNKNOWN', `no token named "${name}" (tokens: ${tokens.map((t) => t.name).join(', ') || 'none'})`);
+  return withTokenFileLock(file, async () => {
+    const tokens = await readTokens(file);
+    const revoked = tokens.find((t) => t.name === name);
+    if (!revoked) {
+      throw new KilnError('TOKEN_UNKNOWN', `no token named "${name}" (tokens: ${tokens.map((t) => t.name).join(', ') || 'none'})`);
+    }
+    await writeTokens(file, tokens.filter((t) => t !== revoked));
+    return revoked;
+  });
+}
+
+/**
+ * Read-modify-write under `<file>.lock` (created exclusively, holding the owner's pid): two `kiln tokens create` at
+ * once would otherwise both read the old list and one token would be lost. A lock whose process is gone is taken over.
+ */
+async function withTokenFileLock<T>(file: string, change: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const lock = `${file}.lock`;
+  await fs.promises.mkdir(path.dirname(file), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  const id = `${process.pid} ${crypto.randomBytes(6).toString('hex')}`;
+  for (;;) {
+    try {
+      await fs.promises.writeFile(lock, id, { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = Number((await fs.promises.readFile(lock, 'utf8').catch(() => '')).split(' ')[0]);
+      if (Number.isInteger(holder) && holder > 0 && !processAlive(holder)) await fs.promises.rm(lock, { force: true });
+      else if (Date.now() > deadline) throw new KilnError('TOKEN_FILE_INVALID', `${lock} is held by process ${holder || 'unknown'}; remove it if no kiln tokens command runs`);
+      else await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
+    }
   }
-  await writeTokens(file, tokens.filter((t) => t !== revoked));
-  return revoked;
+  try {
+    return await change();
+  } finally {
+    if ((await fs.promises.readFile(lock, 'utf8').catch(() => '')) === id) await fs.promises.rm(lock, { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Temp file created 0600 in the same folder, fsync, rename: readers see the old list or the new one. */

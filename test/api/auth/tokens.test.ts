@@ -62,6 +62,23 @@ describe('the token file', () => {
     expect(await codeOf(revokeToken(file, 'a'))).toBe('TOKEN_UNKNOWN');
   });
 
+  it('loses no token when many are made and revoked at once', async () => {
+    const file = fresh();
+    const names = Array.from({ length: 12 }, (_, i) => `t${i}`);
+    await Promise.all(names.map((n) => createToken(file, n)));
+    expect((await readTokens(file)).map((t) => t.name).sort()).toEqual([...names].sort());
+    await Promise.all(names.slice(0, 6).map((n) => revokeToken(file, n)));
+    expect((await readTokens(file)).map((t) => t.name).sort()).toEqual(names.slice(6).sort());
+    expect(fs.existsSync(`${file}.lock`)).toBe(false);
+  });
+
+  it('takes over the lock of a process that is gone', async () => {
+    const file = fresh();
+    fs.writeFileSync(`${file}.lock`, '2147483646 0123456789ab'); // no such pid
+    await createToken(file, 'after-crash');
+    expect((await readTokens(file)).map((t) => t.name)).toEqual(['after-crash']);
+  });
+
   it('has no tokens before the first one is made', async () => {
     expect(await readTokens(fresh())).toEqual([]);
   });
