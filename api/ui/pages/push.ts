@@ -17,6 +17,12 @@ const NOTICES: Record<string, string> = {
 /** Rows with a failure come first, then blocked ones, then running ones, then the rest; by name within each. */
 const ROW_RANK: Record<string, number> = { failed: 0, blocked: 1, building: 2, waiting: 3 };
 
+/** The push still acts on retry and cancel: it runs and is not winding down (cancelling, or ended but for its last
+ * steps), where a retry would be accepted and then do nothing. */
+function acting(push: PushDetail): boolean {
+  return push.running && ['planning', 'building', 'failed', 'publishing'].includes(push.state);
+}
+
 export function countsText(counts: BuildCounts): string {
   const parts = COUNT_ORDER.filter((s) => counts[s] > 0).map((s) => `${counts[s]} ${s}`);
   return `${counts.total} ${counts.total === 1 ? 'build' : 'builds'}${parts.length ? `: ${parts.join(', ')}` : ''}`;
@@ -25,8 +31,8 @@ export function countsText(counts: BuildCounts): string {
 export function pushPage(ctx: PageContext, push: PushDetail, treeArches: readonly string[], done?: string): string {
   const ref = { tree: push.tree, branch: push.branch, commit: push.commit };
   const running = push.running;
-  const canCancel = running && ['planning', 'building', 'failed', 'publishing'].includes(push.state);
-  const canRetry = running && (push.state === 'failed' || push.buildCounts.failed > 0 || push.publish?.outcome === 'failed');
+  const canCancel = acting(push);
+  const canRetry = canCancel && (push.state === 'failed' || push.buildCounts.failed > 0 || push.publish?.outcome === 'failed');
   const actions = ctx.operator && (canCancel || canRetry)
     ? html`<div class="actions">
 ${canRetry ? actionForm(ctx, { action: uiLinks.pushAction(ref, 'retry'), label: 'Retry failed', testid: 'retry-push' }) : ''}
@@ -77,7 +83,7 @@ ${sorted.map(([source, builds]) => html`<tr data-testid="row-${source}">
 ${arches.map((arch) => {
     const b = builds.find((x) => x.arch === arch);
     if (!b) return html`<td class="none" data-testid="build-${source}-${arch}" data-state="none">—</td>`;
-    const retry = ctx.operator && push.running && b.state === 'failed'
+    const retry = ctx.operator && acting(push) && b.state === 'failed'
       ? actionForm(ctx, {
         action: uiLinks.pushAction(ref, 'retry'), label: 'retry', testid: `retry-${source}-${arch}`, small: true,
         fields: { source, arch }, ariaLabel: `Retry ${source} on ${arch}`,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMITS, form, OTHER_TOKEN, signIn, TOKEN, uiFixture, type UiFixture } from './ui-fixture';
+import { COMMITS, form, OTHER_TOKEN, RECORDS, signIn, TOKEN, uiFixture, type UiFixture } from './ui-fixture';
 
 let f: UiFixture;
 beforeAll(async () => { f = await uiFixture(); });
@@ -74,6 +74,21 @@ describe('operator buttons', () => {
     expect(repo).not.toContain('data-testid="rollback-2"'); // the current one
     const done = (await f.app.inject({ method: 'GET', url: `/pushes/ports/main/${COMMITS.published}`, headers: { cookie } })).body;
     expect(done).not.toMatch(/data-testid="(retry|cancel)-/);
+  });
+
+  it('are gone while a push winds down after a cancel (a retry then would be accepted and do nothing)', async () => {
+    const { cookie } = await signIn(f.app);
+    const id = RECORDS.failed.workflowId;
+    try {
+      for (const state of ['cancelling', 'cancelled'] as const) {
+        f.live.set(id, { ...RECORDS.failed, state });
+        const push = (await f.app.inject({ method: 'GET', url: failedPush, headers: { cookie } })).body;
+        expect(push).toContain('data-running="true"');
+        expect(push).not.toMatch(/data-testid="(retry|cancel)-/);
+      }
+    } finally {
+      f.live.set(id, RECORDS.failed);
+    }
   });
 });
 
