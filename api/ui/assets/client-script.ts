@@ -127,6 +127,9 @@ export const CLIENT_JS = String.raw`'use strict';
     Array.prototype.forEach.call(document.querySelectorAll('[data-state="building"] .cell-time[data-started]'), function (time) {
       if (!time.hasAttribute('data-finished')) time.textContent = duration(Date.now() - Number(time.getAttribute('data-started')));
     });
+    Array.prototype.forEach.call(document.querySelectorAll('[data-running-since]'), function (time) {
+      time.textContent = duration(Date.now() - Number(time.getAttribute('data-running-since')));
+    });
   }
 
   /** The build's state badge at the top of its log page; with from, only while the badge shows that state. */

@@ -47,7 +47,7 @@ ${push.liveError ? notice(`Temporal did not answer (${push.liveError}); this is 
 <dt>Commit</dt><dd class="mono">${push.commit}</dd>
 <dt>Requested by</dt><dd>${push.requestedBy}</dd>
 <dt>Started</dt><dd>${timeEl(push.startedAt)}</dd>
-<dt>${push.finishedAt === undefined ? 'Running for' : 'Took'}</dt><dd>${elapsed(push.startedAt, push.finishedAt)}${push.finishedAt !== undefined ? html` (finished ${timeEl(push.finishedAt)})` : ''}</dd>
+${runningFor(push)}
 ${push.supersededBy ? html`<dt>Superseded by</dt><dd class="mono">${push.supersededBy}</dd>` : ''}
 <dt>Workflow</dt><dd><a href="${push.temporalUrl}" data-testid="temporal-link">${push.workflowId}</a> <span class="muted">in the Temporal UI</span></dd>
 <dt>Shown from</dt><dd>${push.source === 'live' ? 'the running workflow' : 'the push record'}</dd>
@@ -122,4 +122,15 @@ function planErrors(push: PushDetail): SafeHtml {
   const errors = push.plan?.errors ?? [];
   if (errors.length === 0) return html``;
   return html`<h2>Recipes that could not be read</h2><ul>${errors.map((e) => html`<li><code>${e.dir}</code>${e.source ? html` (${e.source})` : ''}: <code>${e.code}</code> ${e.message}</li>`)}</ul>`;
+}
+
+/**
+ * How long the push has run, ticking (data-running-since) while it runs, or how long it took. A failed push still runs
+ * (it waits for retry or cancel) although its workflow noted when it failed: it is not "done" until it ends.
+ */
+function runningFor(push: PushDetail) {
+  if (push.running || push.finishedAt === undefined) {
+    return html`<dt>Running for</dt><dd><span data-running-since="${push.startedAt}">${elapsed(push.startedAt, undefined)}</span></dd>`;
+  }
+  return html`<dt>Took</dt><dd>${elapsed(push.startedAt, push.finishedAt)} (finished ${timeEl(push.finishedAt)})</dd>`;
 }

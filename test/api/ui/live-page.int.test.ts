@@ -85,6 +85,17 @@ describe('the live push page', () => {
     await page.close();
   }, 20_000);
 
+  it('ticks the time a running push has run', async () => {
+    // Started seconds ago: its time shows seconds, which change while the page is looked at.
+    f.live.set(building.workflowId, withBuilds(building.builds, { startedAt: Date.now() - 3_000 }));
+    f.writeRecord(withBuilds(building.builds, { startedAt: Date.now() - 3_000 }));
+    await page.goto(base + uiLinks.push(PUSHES.building));
+    const since = page.locator('[data-running-since]');
+    const first = await since.textContent();
+    await until(`${textOf('[data-running-since]')} !== ${JSON.stringify(first)}`, 5_000);
+    await page.close();
+  }, 20_000);
+
   it('ends up showing the push as it ended when the last changes come together', async () => {
     await page.goto(base + uiLinks.push(PUSHES.building));
     await until(`${textOf('[data-live-status]')} === 'Live: updates as the push runs.'`);

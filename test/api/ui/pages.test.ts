@@ -124,6 +124,15 @@ describe('push page', () => {
     expect(body).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/push%2Fports%2Fmain%2F${COMMITS.failed}`);
   });
 
+  it('says how long a running push has run (ticking, even once failed), and how long an ended one took', async () => {
+    const failed = (await get(failedPush)).body;
+    expect(failed).toMatch(/<dt>Running for<\/dt><dd><span data-running-since="\d+">/);
+    expect(failed).not.toContain('<dt>Took</dt>');
+    const done = (await get(`/pushes/ports/main/${COMMITS.published}`)).body;
+    expect(done).toMatch(/<dt>Took<\/dt><dd>5m 00s \(finished /);
+    expect(done).not.toContain('data-running-since');
+  });
+
   it('escapes what builds and requesters wrote', async () => {
     const body = (await get(failedPush)).body;
     expect(body).toContain('dpkg-buildpackage exited 2 &lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;');
