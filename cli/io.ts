@@ -1,3 +1,5 @@
+import { usageError } from './cli-error';
+
 // What the CLI touches of its process, passed in so that tests run `run()` in-process with their own streams.
 
 export interface CliIo {
@@ -5,10 +7,11 @@ export interface CliIo {
   stderr: { write(text: string): unknown };
   /** The environment: API URL and token (`KILN_API_URL`, `KILN_API_TOKEN`, ...), config locations, HOME. */
   env: Record<string, string | undefined>;
-  /** The first line of standard input (`kiln login` reads its token there); absent when there is none. */
-  stdinText?: () => Promise<string>;
-  /** Standard input is a terminal: `kiln login` prompts for the token. */
-  stdinIsTTY?: boolean;
+  /**
+   * The first line of standard input (`kiln login` reads its token there); absent when there is none. At a terminal,
+   * `prompt` is shown first and what is typed is not.
+   */
+  stdinText?: (prompt?: string) => Promise<string>;
   /** Standard output is a terminal: `push --wait` redraws its grid in place instead of printing lines. */
   isTTY: boolean;
   /** The terminal's size, when it is one. */
@@ -24,8 +27,7 @@ export function processIo(): CliIo {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-    stdinText: () => firstLine(process.stdin),
-    stdinIsTTY: process.stdin.isTTY === true,
+    stdinText: (prompt) => (process.stdin.isTTY ? hiddenLine(process.stdin, prompt ?? '') : firstLine(process.stdin)),
     isTTY: process.stdout.isTTY === true,
     get columns() { return process.stdout.columns; },
     get rows() { return process.stdout.rows; },
@@ -82,4 +84,34 @@ export class Output {
   progress(text: string): void {
     (this.json ? this.io.stderr : this.io.stdout).write(`${text}\n`);
   }
+}
+
+/**
+ * A line typed at a terminal, not shown (a token must not stay on screen or in a terminal's scrollback): raw mode, so
+ * the terminal does not echo; Enter ends it, Backspace takes back a character, Ctrl-C or Ctrl-D gives up.
+ */
+function hiddenLine(stream: NodeJS.ReadStream, prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const finish = (err?: Error) => {
+      stream.off('data', onData);
+      stream.setRawMode(false);
+      stream.pause();
+      process.stderr.write('\n');
+      if (err) reject(err); else resolve(text);
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of chunk.toString()) {
+        if (ch === '\r' || ch === '\n') return finish();
+        if (ch === '\u0003' || ch === '\u0004') return finish(usageError('no token entered'));
+        if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
+        else if (ch >= ' ') text += ch;
+      }
+    };
+    // Raw before the prompt: what is typed as soon as it shows is not echoed either.
+    stream.setRawMode(true);
+    process.stderr.write(prompt);
+    stream.resume();
+    stream.on('data', onData);
+  });
 }

@@ -24,8 +24,7 @@ the server with kiln tokens create <name> (there, kiln tokens create <name> --sa
     let token = io.env.KILN_API_TOKEN?.trim();
     if (!token) {
       if (!io.stdinText) throw usageError('kiln login reads the token from standard input (or $KILN_API_TOKEN)');
-      if (io.stdinIsTTY) io.stderr.write('API token (kiln tokens create <name> prints one): ');
-      token = (await io.stdinText()).trim();
+      token = (await io.stdinText('API token (kiln tokens create <name> prints one): ')).trim();
     }
     if (!token) throw usageError('no token on standard input: make one on the server with kiln tokens create <name>');
     if (/\s/.test(token)) throw usageError('a token is one word without spaces');
