@@ -28,11 +28,8 @@ export interface PushControl {
   retry(workflowId: string, request: RetryRequest): Promise<'sent' | 'not-running'>;
   /** Starts a rollback workflow (to snapshot `to`, or the one before the current) and returns without waiting for it. */
   rollback(input: { tree: string; branch: string; to?: number }): Promise<{ workflowId: string }>;
-  /**
-   * How a rollback workflow went (what `rollback` started). Optional so that a control which cannot tell still serves
-   * everything else; without it the API answers TEMPORAL_UNAVAILABLE for rollbacks' outcomes.
-   */
-  rollbackOutcome?(workflowId: string): Promise<RollbackOutcome>;
+  /** How a rollback workflow (one `rollback` started) went: running, succeeded, failed, or unknown to Temporal. */
+  rollbackOutcome(workflowId: string): Promise<RollbackOutcome>;
   /** The commit a push of the branch builds when none is named. */
   branchHead(tree: TreeConfig, branch: string): Promise<string>;
 }

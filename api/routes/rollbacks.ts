@@ -42,7 +42,7 @@ export async function rollbackRoutes(app: FastifyInstance, opts: ApiRouteOptions
   }, async (request) => {
     const { tree, branch, id } = request.params;
     configuredBranch(opts.config, tree, branch);
-    if (!opts.control?.rollbackOutcome) throw new KilnError('TEMPORAL_UNAVAILABLE', 'this API runs without a Temporal client that can see rollbacks');
+    if (!opts.control) throw new KilnError('TEMPORAL_UNAVAILABLE', 'this API runs without a Temporal client that can see rollbacks');
     const workflowId = rollbackWorkflowId(tree, branch, id);
     const outcome = await opts.control.rollbackOutcome(workflowId);
     if (outcome.state === 'unknown') {

@@ -35,25 +35,25 @@ function start(workflowId: string, taskQueue: string, workflowType = 'rollbackWo
 
 describe('rollbackOutcome', () => {
   it('is unknown for a workflow Temporal does not have, or one that is no rollback', async () => {
-    expect(await control.rollbackOutcome!(rollbackWorkflowId('ports', 'main', uniqueId('never')))).toEqual({ state: 'unknown' });
+    expect(await control.rollbackOutcome(rollbackWorkflowId('ports', 'main', uniqueId('never')))).toEqual({ state: 'unknown' });
     const other = rollbackWorkflowId('ports', 'main', uniqueId('other'));
     const handle = await start(other, idle, 'pushWorkflow');
-    expect(await control.rollbackOutcome!(other)).toEqual({ state: 'unknown' });
+    expect(await control.rollbackOutcome(other)).toEqual({ state: 'unknown' });
     await handle.terminate();
   });
 
   it('is running while it runs, failed once terminated', async () => {
     const id = rollbackWorkflowId('ports', 'main', uniqueId('running'));
     const handle = await start(id, idle);
-    expect(await control.rollbackOutcome!(id)).toEqual({ state: 'running' });
+    expect(await control.rollbackOutcome(id)).toEqual({ state: 'running' });
     await handle.terminate('test');
-    expect(await control.rollbackOutcome!(id)).toMatchObject({ state: 'failed', error: { type: 'TERMINATED' } });
+    expect(await control.rollbackOutcome(id)).toMatchObject({ state: 'failed', error: { type: 'TERMINATED' } });
   });
 
   it('is failed, with the failure type, when the branch has no coordinator', async () => {
     const id = rollbackWorkflowId(uniqueId('lonely'), 'main', 'r1');
     await expect((await start(id, polled)).result()).rejects.toThrow();
-    expect(await control.rollbackOutcome!(id)).toMatchObject({ state: 'failed', error: { type: 'BRANCH_NOT_RUNNING' } });
+    expect(await control.rollbackOutcome(id)).toMatchObject({ state: 'failed', error: { type: 'BRANCH_NOT_RUNNING' } });
   });
 
   it('is succeeded, with what was published, once the branch answered', async () => {
@@ -64,7 +64,7 @@ describe('rollbackOutcome', () => {
     const published = { outcome: 'published' as const, snapshot: 3, commit: 'a'.repeat(40), targets: [] };
     await rollback.signal(publishFinishedSignal, published);
     await rollback.result();
-    expect(await control.rollbackOutcome!(id)).toEqual({ state: 'succeeded', result: published });
+    expect(await control.rollbackOutcome(id)).toEqual({ state: 'succeeded', result: published });
     await branch.terminate();
   });
 });

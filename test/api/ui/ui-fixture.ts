@@ -155,6 +155,9 @@ export async function uiFixture(options: { readsRequireToken?: boolean; pollMs?:
       calls.push({ kind: 'rollback', input });
       return { workflowId: `rollback/${input.tree}/${input.branch}/r1` };
     },
+    async rollbackOutcome() {
+      return { state: 'running' };
+    },
     async branchHead() {
       return COMMITS.failed;
     },
