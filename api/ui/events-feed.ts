@@ -41,11 +41,17 @@ export function pushFeedEvents(p: PushSummary): FeedEvent[] {
   } else if (p.state === 'succeeded') {
     events.push({ ...base, time: end, kind: 'finished', message: p.publish?.outcome === 'skipped' ? 'built; not published (a newer push was published first)' : 'built', tone: 'ok' });
   } else if (p.state === 'cancelled') {
-    events.push({ ...base, time: end, kind: 'cancelled', message: 'cancelled', tone: 'idle' });
+    events.push({ ...base, time: end, kind: 'cancelled', message: `cancelled${hadFailed(p)}`, tone: 'idle' });
   } else if (p.state === 'superseded') {
-    events.push({ ...base, time: end, kind: 'superseded', message: p.supersededBy ? `superseded by ${p.supersededBy}` : 'superseded', tone: 'idle' });
+    events.push({ ...base, time: end, kind: 'superseded', message: `${p.supersededBy ? `superseded by ${p.supersededBy}` : 'superseded'}${hadFailed(p)}`, tone: 'idle' });
   }
   return events;
+}
+
+/** A push that ended while builds had failed says so: its one ending event is all the feed shows of it. */
+function hadFailed(p: PushSummary): string {
+  const failed = p.builds.failed;
+  return failed > 0 ? `, after ${failed} ${failed === 1 ? 'build' : 'builds'} failed` : '';
 }
 
 export function rollbackFeedEvent(tree: string, branch: string, s: SnapshotSummary): FeedEvent | undefined {

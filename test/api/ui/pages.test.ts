@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMITS, EVIL, pushStatus, uiFixture, type UiFixture } from './ui-fixture';
+import { COMMITS, EVIL, RECORDS, pushStatus, uiFixture, type UiFixture } from './ui-fixture';
 
 let f: UiFixture;
 beforeAll(async () => { f = await uiFixture(); });
@@ -228,5 +228,14 @@ describe('events', () => {
     expect(kinds).toEqual(['failed', 'started', 'started', 'published', 'started']);
     expect(body).toContain('published as snapshot #2');
     expect((await get('/events?tree=other')).body).toContain('Nothing happened yet.');
+  });
+
+  it('says that a push ended (cancelled) after builds had failed', async () => {
+    f.writeRecord({ ...RECORDS.failed, state: 'cancelled', finishedAt: RECORDS.failed.startedAt + 1_000 });
+    try {
+      expect((await get('/events')).body).toContain('cancelled, after 1 build failed');
+    } finally {
+      f.writeRecord(RECORDS.failed);
+    }
   });
 });
