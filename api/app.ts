@@ -20,7 +20,7 @@ import { repositoryRoutes } from './routes/repositories';
 import { rollbackRoutes } from './routes/rollbacks';
 import { sessionRoutes } from './routes/session';
 import { treeRoutes } from './routes/trees';
-import { uiRoutes } from './routes/ui';
+import { uiRoutes, type UiRouteOptions } from './routes/ui';
 import { webhookRoutes, type PushIntake } from './routes/webhooks';
 
 export interface AppDeps {
@@ -37,6 +37,8 @@ export interface AppDeps {
   tokens?: TokenVerifier;
   /** Timings of followed build logs (tests shorten them). */
   logFollow?: LogFollowTimings;
+  /** Timings of the web UI's live push pages (tests shorten them). */
+  uiLive?: UiRouteOptions['live'];
   logger?: boolean;
 }
 
@@ -85,7 +87,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(repoRoutes, { config });
   void app.register(metricsRoutes, { config, guard: api.readGuard });
   // The web UI (its routes are hidden from the OpenAPI document); it checks operators' tokens with the same verifier.
-  void app.register(uiRoutes, { ...api, tokens });
+  void app.register(uiRoutes, { ...api, tokens, live: deps.uiLive });
   void app.register(async (rest) => {
     rest.setValidatorCompiler(restValidatorCompiler());
     void rest.register(treeRoutes, api);

@@ -5,9 +5,6 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../api/app';
 import type { TokenVerifier } from '../../../api/auth/token-verifier';
 import type { PushControl } from '../../../api/data/push-control';
-import { PushRecords } from '../../../api/data/push-records';
-import { Snapshots } from '../../../api/data/snapshots';
-import { uiRoutes } from '../../../api/routes/ui';
 import { parseConfig, type KilnConfig } from '../../../domain/config';
 import { DataLayout, type PushRef } from '../../../domain/data-layout';
 import type { SnapshotManifest } from '../../../domain/publish/snapshot-manifest';
@@ -171,15 +168,8 @@ export async function uiFixture(options: { readsRequireToken?: boolean; pollMs?:
     config, control, tokens,
     intake: async (push) => ({ workflowId: `push/${push.tree}/${push.branch}/${push.commit}` }),
     health: { temporal: async () => undefined, docker: async () => undefined },
+    uiLive: { pollMs: options.pollMs ?? 50 },
   });
-  // Until api/app.ts registers the UI itself, register it here as app.ts will.
-  await app.after();
-  if (!app.hasRoute({ method: 'GET', url: '/pushes' })) {
-    void app.register(uiRoutes, {
-      config, layout, records: new PushRecords(config), snapshots: new Snapshots(layout), control, tokens,
-      live: { pollMs: options.pollMs ?? 50 },
-    });
-  }
   await app.ready();
   return {
     app, config, dataDir, layout, calls, live, writeRecord,
