@@ -11,8 +11,7 @@ import { PUSHES, RECORDS, uiFixture, type UiFixture } from './ui-fixture';
 // The page script in a real browser (headless Chromium) against the UI on a fake Temporal: the push page follows a
 // push to its end in place, never reloading (a reload loses scroll and focus, and a rate-limited one could miss the
 // push's last change), and a followed log page shows the build's state as it changes. An integration file, so it
-// never competes with the parallel unit files for the two cores. The app polls a live push once
-// a second, so each step takes about that long.
+// never competes with the parallel unit files for the two cores.
 
 let f: UiFixture;
 let base: string;
