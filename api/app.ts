@@ -82,7 +82,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   // First, so that every route after it is in the OpenAPI document.
   registerOpenApi(app, { publicUrl: config.api.publicUrl, readsRequireToken: config.api.readsRequireToken });
-  void app.register(async (scope) => healthRoutes(scope, deps.health));
+  void app.register(async (scope) => healthRoutes(scope, deps.health, { names: config.api.healthChecks }));
   void app.register(webhookRoutes, { config, intake: deps.intake });
   void app.register(repoRoutes, { config });
   void app.register(metricsRoutes, { config, guard: api.readGuard });

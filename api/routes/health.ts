@@ -30,11 +30,17 @@ async function run(check: () => Promise<void>, timeoutMs: number): Promise<Check
 }
 
 /**
- * /healthz: 200 when Temporal and Docker both answer, 503 naming what does not. Each check's latency goes in the
- * standard `Server-Timing` header (`temporal;dur=1.8, docker;dur=0.6`, milliseconds), beside an unchanged body.
+ * /healthz: 200 when Temporal and Docker (or the checks `names` lists, config `api.healthChecks`) answer, 503 naming
+ * what does not. Each check's latency goes in the standard `Server-Timing` header (`temporal;dur=1.8, docker;dur=0.6`,
+ * milliseconds), beside an unchanged body.
  */
-export function healthRoutes(app: FastifyInstance, checks: HealthChecks, options: { timeoutMs?: number } = {}): void {
+export function healthRoutes(
+  app: FastifyInstance,
+  checks: HealthChecks,
+  options: { timeoutMs?: number; names?: ReadonlyArray<keyof HealthChecks> } = {},
+): void {
   const timeoutMs = options.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS;
+  const names = options.names ?? ['temporal', 'docker'];
   app.get('/healthz', {
     // Probed every few seconds: no request log lines per probe (errors still log).
     logLevel: 'warn',
@@ -45,7 +51,6 @@ export function healthRoutes(app: FastifyInstance, checks: HealthChecks, options
       },
     },
   }, async (_request, reply) => {
-    const names = ['temporal', 'docker'] as const;
     const results = await Promise.all(names.map((name) => run(checks[name], timeoutMs)));
     const ok = results.every((r) => r.ok);
     const timing = names.map((name, i) => `${name};dur=${results[i].ms.toFixed(1)};desc="${results[i].ok ? 'ok' : 'failed'}"`).join(', ');

@@ -4,7 +4,7 @@
 export const ARCHITECTURES = ['amd64', 'i386'] as const;
 export const PACKAGE_FORMATS = ['deb'] as const;
 
-export const DEFAULT_API = { port: 8080, host: '127.0.0.1', readsRequireToken: false } as const;
+export const DEFAULT_API = { port: 8080, host: '127.0.0.1', readsRequireToken: false, healthChecks: ['temporal', 'docker'] } as const;
 
 export const DEFAULT_TEMPORAL = {
   address: '127.0.0.1:7233',

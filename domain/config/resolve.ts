@@ -29,7 +29,11 @@ export function resolveApi(input: ConfigInput['api']): ApiConfig {
   const host = input?.host ?? DEFAULT_API.host;
   const urlHost = host.includes(':') ? `[${host}]` : host; // IPv6 literals need brackets in a URL
   const publicUrl = (input?.publicUrl ?? `http://${urlHost}:${port}`).replace(/\/+$/, '');
-  return { port, host, publicUrl, readsRequireToken: input?.readsRequireToken ?? DEFAULT_API.readsRequireToken };
+  return {
+    port, host, publicUrl,
+    readsRequireToken: input?.readsRequireToken ?? DEFAULT_API.readsRequireToken,
+    healthChecks: input?.healthChecks ?? DEFAULT_API.healthChecks,
+  };
 }
 
 /** Remote URLs go to git as written; a local path is made absolute (semantic checks already refused bad URLs). */

@@ -78,6 +78,7 @@ export const CONFIG_SCHEMA = {
         host: { type: 'string', minLength: 1 },
         publicUrl: httpUrl,
         readsRequireToken: { type: 'boolean' },
+        healthChecks: { type: 'array', items: { type: 'string', enum: ['temporal', 'docker'] }, uniqueItems: true },
       },
     },
     temporal: {

@@ -22,7 +22,11 @@ export interface ApiConfig {
   readonly publicUrl: string;
   /** true: the REST API's reads (GET /api/...) need a token too; actions always do. */
   readonly readsRequireToken: boolean;
+  /** What /healthz checks: where the API has no Docker engine (compose), only Temporal. */
+  readonly healthChecks: readonly HealthCheckName[];
 }
+
+export type HealthCheckName = 'temporal' | 'docker';
 
 export interface TemporalConfig {
   /** `host:port` of the Temporal frontend. */
@@ -144,7 +148,7 @@ export interface PublishInput {
 
 export interface ConfigInput {
   dataDir: string;
-  api?: { port?: number; host?: string; publicUrl?: string; readsRequireToken?: boolean };
+  api?: { port?: number; host?: string; publicUrl?: string; readsRequireToken?: boolean; healthChecks?: HealthCheckName[] };
   temporal?: { address?: string; namespace?: string; uiUrl?: string; embedded?: boolean };
   signer?: { keysDir?: string };
   build?: BuildLimitsInput;

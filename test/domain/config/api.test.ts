@@ -19,3 +19,19 @@ describe('api.readsRequireToken', () => {
     expectProblem(err, 'api.readsRequireToken', 'must be true or false');
   });
 });
+
+// api.healthChecks: what /healthz checks; an API without a Docker engine (compose) checks Temporal only.
+describe('api.healthChecks', () => {
+  it('defaults to Temporal and Docker', () => {
+    expect(parseConfig(stringify(minimal()), BASE_DIR, {}).api.healthChecks).toEqual(['temporal', 'docker']);
+  });
+
+  it('takes a subset', () => {
+    expect(parseConfig(stringify({ ...minimal(), api: { healthChecks: ['temporal'] } }), BASE_DIR, {}).api.healthChecks).toEqual(['temporal']);
+  });
+
+  it('knows only temporal and docker, each once', () => {
+    expect(configError({ ...minimal(), api: { healthChecks: ['temporal', 'redis'] } }).message).toMatch(/api\.healthChecks\[1\]/);
+    expect(configError({ ...minimal(), api: { healthChecks: ['docker', 'docker'] } }).message).toMatch(/api\.healthChecks/);
+  });
+});
