@@ -57,6 +57,11 @@ for suite in "${suites[@]}"; do
       step "building builder image $tag (debootstrap, about two minutes)"
       KILN_TOOLS_DIR="$tools" as_root images/debian/build-image.sh "$arch" "$suite" "$tag" "$mirror"
     fi
+    # Images of older recipes for this suite and arch are half a gigabyte each: remove them (one a container still
+    # uses stays; docker refuses without --force).
+    for old in $(docker image ls "kiln-builder" --format '{{.Tag}}' | grep -E "^$suite-$arch-[0-9a-f]{12}\$" | grep -v -- "-$recipe_hash\$" || true); do
+      if docker image rm "kiln-builder:$old" >/dev/null 2>&1; then step "removed the outdated builder image kiln-builder:$old"; fi
+    done
   done
 done
 
