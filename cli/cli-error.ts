@@ -59,5 +59,6 @@ export function usageError(message: string): CliError {
 
 /** Worth asking again: Kiln did not answer, or answered that it cannot right now. */
 export function isTransient(err: unknown): boolean {
-  return err instanceof CliError && err.exitCode === EXIT.unreachable;
+  // ApiError only: the CLI's own decisions (PUSH_NOT_STARTED) are not asked again.
+  return err instanceof ApiError && err.exitCode === EXIT.unreachable;
 }

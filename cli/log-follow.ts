@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiClient } from './api-client';
 import { ApiError, EXIT, isTransient } from './cli-error';
 import { SseParser } from './sse-parser';
@@ -75,8 +76,4 @@ async function readEvents(res: Response, onId: (id: string) => void, onText: Fol
   } finally {
     await reader.cancel().catch(() => undefined);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -2,7 +2,8 @@ import { pushUrl } from '../api/data/links';
 import type { PushDetail } from '../api/data/push-view';
 import type { PushRef } from '../domain/data-layout';
 import type { ApiClient } from './api-client';
-import { ApiError, CliError, EXIT, isTransient } from './cli-error';
+import { ApiError, CliError, EXIT } from './cli-error';
+import { pollApi } from './poll';
 import { pushDecided } from './push-report';
 
 // Following a push through the API until it is decided (succeeded, failed, cancelled, superseded). "failed" is not
@@ -18,28 +19,24 @@ export interface WaitOptions {
 }
 
 export async function waitForPush(client: ApiClient, push: PushRef, opts: WaitOptions): Promise<PushDetail> {
-  const startDeadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
-  const budget = opts.transientBudget ?? 30;
-  let failures = 0;
+  const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
+  const startDeadline = Date.now() + startTimeoutMs;
   let seen = false;
-  for (;;) {
-    let detail: PushDetail | undefined;
+  return pollApi(async () => {
+    let detail: PushDetail;
     try {
       detail = await client.get<PushDetail>(pushUrl(push));
-      failures = 0;
       seen = true;
     } catch (err) {
-      const notYet = !seen && err instanceof ApiError && err.code === 'PUSH_UNKNOWN';
-      if (notYet && Date.now() > startDeadline) {
+      // Accepted but not started yet: the branch coordinator starts it a moment later.
+      if (seen || !(err instanceof ApiError && err.code === 'PUSH_UNKNOWN')) throw err;
+      if (Date.now() > startDeadline) {
         throw new CliError('PUSH_NOT_STARTED', `the push of ${push.tree}/${push.branch} at ${push.commit} was accepted but has not started `
-          + `within ${Math.round((opts.startTimeoutMs ?? 60_000) / 1000)} s: is Kiln's orchestrator running?`, EXIT.unreachable);
+          + `within ${Math.round(startTimeoutMs / 1000)} s: is Kiln's orchestrator running?`, EXIT.unreachable);
       }
-      if (!notYet && !(isTransient(err) && ++failures <= budget)) throw err;
+      return undefined;
     }
-    if (detail) {
-      opts.onStatus(detail);
-      if (pushDecided(detail)) return detail;
-    }
-    await new Promise((resolve) => setTimeout(resolve, opts.pollMs));
-  }
+    opts.onStatus(detail);
+    return pushDecided(detail) ? detail : undefined;
+  }, opts.pollMs, opts.transientBudget);
 }

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import type { PublishResult } from '../../domain/publish/publish';
 import type { ApiClient } from '../api-client';
 import { API_OPTIONS, integerOption, positionals, type Command } from '../command';
-import { CliError, EXIT, isTransient } from '../cli-error';
+import { CliError, EXIT } from '../cli-error';
+import { pollApi } from '../poll';
 import { branchOf } from '../push-ref';
 
 interface Accepted { status: 'accepted'; workflowId: string; url?: string; temporalUrl: string }
@@ -64,17 +65,10 @@ snapshot before the current one). Needs an API token.
   },
 };
 
-/** Asks until the rollback is no longer running; tolerates Kiln not answering for a while (30 tries in a row). */
-async function waitForRollback(client: ApiClient, url: string, pollMs: number): Promise<RollbackView> {
-  let failures = 0;
-  for (;;) {
-    try {
-      const view = await client.get<RollbackView>(url);
-      failures = 0;
-      if (view.state !== 'running') return view;
-    } catch (err) {
-      if (!isTransient(err) || ++failures > 30) throw err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
+/** Asks until the rollback is no longer running (Kiln not answering for a while is taken, see pollApi). */
+function waitForRollback(client: ApiClient, url: string, pollMs: number): Promise<RollbackView> {
+  return pollApi(async () => {
+    const view = await client.get<RollbackView>(url);
+    return view.state === 'running' ? undefined : view;
+  }, pollMs);
 }
