@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { docker } from '../../activities/docker/engine';
 import { PROJECT_ROOT } from '../../domain/project-paths';
+import { WatchedProcess } from './watched-process';
 
 // Kiln's compiled worker processes (dist/, built by `npm test` before vitest) as real children of the test, each one
 // killable by its own pid, with their output kept for diagnosis. Crash tests kill and restart them at will.
@@ -36,72 +35,17 @@ export function writeProcessConfig(file: string, options: { dataDir: string; tem
   return file;
 }
 
-export class KilnProcess {
-  readonly child: ChildProcess;
-  readonly lines: string[] = [];
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private readonly waiters = new Set<() => void>();
-  private readonly startedAt = Date.now();
-
-  constructor(readonly name: string, script: string, args: string[]) {
-    this.child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'dist', script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const stream of [this.child.stdout!, this.child.stderr!]) {
-      readline.createInterface({ input: stream }).on('line', (line) => {
-        this.lines.push(`+${((Date.now() - this.startedAt) / 1000).toFixed(1)}s ${line}`);
-        for (const wake of this.waiters) wake();
-      });
-    }
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => {
-      this.lines.push(`+${((Date.now() - this.startedAt) / 1000).toFixed(1)}s [exited: ${signal ?? `code ${code}`}]`);
-      for (const wake of this.waiters) wake();
-      resolve({ code, signal });
-    }));
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Until a line of its output matches; fails at once if the process exits first. */
-  waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`${this.name}: no output matching ${pattern} within ${timeoutMs} ms`)), timeoutMs);
-      const done = (err?: Error, line?: string) => {
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        if (err) reject(err); else resolve(line!);
-      };
-      const check = () => {
-        const line = this.lines.find((l) => pattern.test(l));
-        if (line) done(undefined, line);
-        else if (!this.alive) done(new Error(`${this.name} exited before printing ${pattern}`));
-      };
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  /** Send `signal` and wait until the process is gone (and reaped: its pid is free, not a zombie). */
-  async kill(signal: NodeJS.Signals = 'SIGKILL', graceMs = 15_000): Promise<void> {
-    if (!this.alive) return;
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
+/** One compiled Kiln process (`dist/<script>`). */
+export class KilnProcess extends WatchedProcess {
+  constructor(name: string, script: string, args: string[]) {
+    super(name, process.execPath, [path.join(PROJECT_ROOT, 'dist', script), ...args]);
   }
 
   /** Its output, without the Temporal client's retry warnings beyond the first few (a stopped server floods them). */
   transcript(maxLines = 200): string {
     let retries = 0;
-    const kept = this.lines.filter((l) => !/gRPC call .* retried \d+ times/.test(l) || ++retries <= 3);
-    const shown = kept.slice(-maxLines);
-    const skipped = kept.length - shown.length;
-    return [`----- ${this.name} (pid ${this.pid})${retries > 3 ? `, ${retries - 3} more gRPC retry warnings left out` : ''} -----`,
-      ...(skipped > 0 ? [`(${skipped} earlier lines left out)`] : []), ...shown].join('\n');
+    const body = this.tail(maxLines, (l) => !/gRPC call .* retried \d+ times/.test(l) || ++retries <= 3);
+    return `----- ${this.name} (pid ${this.pid})${retries > 3 ? `, ${retries - 3} more gRPC retry warnings left out` : ''} -----\n${body}`;
   }
 }
 

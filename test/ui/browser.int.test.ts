@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +11,7 @@ import { launchChromium, Screenshots } from '../helpers/browser';
 import { EmbeddedKiln } from '../helpers/embedded-kiln';
 import { freePort } from '../helpers/ports';
 import { PortsRepo } from '../helpers/ports-repo';
+import { WatchedProcess } from '../helpers/watched-process';
 
 // The web UI in headless Chromium against a live Kiln (the compiled `npm start`: its own Temporal dev server, the
 // workers, the API) building the example tree, as a user sees it: the dashboard, a push page whose grid fills live,
@@ -44,57 +44,24 @@ const shots = new Screenshots();
 const pageErrors: string[] = [];
 const timings: string[] = [];
 
-/** A `kiln` CLI run (the compiled bin, as an operator runs it) in the background: its output, and how it ended. */
-interface CliRun {
-  output: string[];
-  exited: Promise<number | null>;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-}
-
-function kilnCli(args: string[]): CliRun {
+/** A `kiln` CLI run (the compiled bin, as an operator runs it) in the background. */
+function kilnCli(args: string[]): WatchedProcess {
   // API URL and token from the environment, as the README says; HOME and the CLI config point into the test's folder,
   // so nothing of this machine's own CLI setup is read.
   const env = { ...process.env, KILN_API_URL: base, KILN_API_TOKEN: token, HOME: work, KILN_CLI_CONFIG: path.join(work, 'cli.yaml') };
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin/kiln.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const waiters = new Set<() => void>();
-  for (const stream of [child.stdout!, child.stderr!]) {
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => { output.push(chunk); for (const w of waiters) w(); });
-  }
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { for (const w of waiters) w(); resolve(code); }));
-  cliRuns.push({ args, output, child });
-  return {
-    output,
-    exited,
-    waitFor(pattern, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => done(new Error(`kiln ${args.join(' ')}: no output matching ${pattern} within ${timeoutMs} ms:\n${output.join('')}`)), timeoutMs);
-        const done = (err?: Error, match?: RegExpExecArray) => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          if (err) reject(err); else resolve(match!);
-        };
-        const check = () => {
-          const match = pattern.exec(output.join(''));
-          if (match) done(undefined, match);
-          else if (child.exitCode !== null) done(new Error(`kiln ${args.join(' ')} exited ${child.exitCode} before printing ${pattern}:\n${output.join('')}`));
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
+  const run = new WatchedProcess(`kiln ${args.join(' ')}`, process.execPath, [path.join(PROJECT_ROOT, 'bin/kiln.js'), ...args], { env });
+  cliRuns.push(run);
+  return run;
 }
-const cliRuns: Array<{ args: string[]; output: string[]; child: ChildProcess }> = [];
+const cliRuns: WatchedProcess[] = [];
 
 /**
  * Push the branch's head as an operator would: `kiln push <tree> --wait`, left running while the test watches the
  * push in the browser. Resolves once Kiln has accepted the push, with the CLI run still following it.
  */
-async function pushHead(tree: string, branch: string): Promise<{ push: PushRef; cli: CliRun }> {
+async function pushHead(tree: string, branch: string): Promise<{ push: PushRef; cli: WatchedProcess }> {
   const cli = kilnCli(['push', tree, '--branch', branch, '--wait']);
-  const [, workflowId] = await cli.waitFor(/^push (push\/\S+): accepted$/m);
+  const [, workflowId] = await cli.waitFor(/^push (push\/\S+): accepted$/m, 60_000);
   const [, , , commit] = workflowId.split('/');
   return { push: { tree, branch, commit }, cli };
 }
@@ -202,7 +169,7 @@ describe.sequential('the web UI in Chromium, on a live Kiln', () => {
   }, 300_000);
 
   afterAll(async () => {
-    for (const run of cliRuns) if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    for (const run of cliRuns) await run.kill();
     await browser?.close();
     await kiln?.stop();
     repo?.cleanup();
@@ -225,7 +192,7 @@ describe.sequential('the web UI in Chromium, on a live Kiln', () => {
       console.error(`browser test: ${p.url()} → ${file}`);
     }
     if (pageErrors.length > 0) console.error(`browser test: page errors:\n${pageErrors.join('\n')}`);
-    for (const run of cliRuns) console.error(`browser test: kiln ${run.args.join(' ')} (exit ${run.child.exitCode}):\n${run.output.join('').slice(-4000)}`);
+    for (const run of cliRuns) console.error(`browser test: ${run.name}:\n${run.tail(60)}`);
     console.error(`browser test: Kiln's last output:\n${kiln?.tail(150)}`);
   });
 
@@ -264,8 +231,8 @@ describe.sequential('the web UI in Chromium, on a live Kiln', () => {
     timed('push 1', started);
 
     // `kiln push --wait` showed the builds as they went, and ends 0: built and published.
-    expect(await pushed.cli.exited).toBe(0);
-    const progress = pushed.cli.output.join('');
+    expect((await pushed.cli.exited).code).toBe(0);
+    const progress = pushed.cli.output();
     for (const build of PUSH_1_BUILDS) {
       const [source, arch] = build.split('/');
       expect(progress).toMatch(new RegExp(`✓ ${arch} +${source} 1\\.0: succeeded`));
@@ -273,8 +240,8 @@ describe.sequential('the web UI in Chromium, on a live Kiln', () => {
     expect(progress).toMatch(/^— building: .*\d+ succeeded/m);
     expect(progress).toContain(`push/${TREE}/${BRANCH}/${push1.commit}: succeeded, published as snapshot 1`);
     // `kiln logs --follow` printed the log as it grew, to its end, and ends 0: the build succeeded.
-    expect(await logCli.exited).toBe(0);
-    expect(logCli.output.join('')).toMatch(/===== kiln: building kiln-motd 1\.0 for amd64[^]*===== kiln: exit 0 after/);
+    expect((await logCli.exited).code).toBe(0);
+    expect(logCli.output()).toMatch(/===== kiln: building kiln-motd 1\.0 for amd64[^]*===== kiln: exit 0 after/);
 
     expect(await stillUnreloaded(page)).toBe(true);
     const samples = (await page.evaluate('window.__kilnGrid')) as GridSample[];
@@ -365,8 +332,8 @@ describe.sequential('the web UI in Chromium, on a live Kiln', () => {
     await shots.take(page, 'push-2-failed');
 
     // `kiln push --wait` ends 1, naming the failed build, its error and its log, and how to retry or cancel.
-    expect(await pushed.cli.exited).toBe(1);
-    const report = pushed.cli.output.join('');
+    expect((await pushed.cli.exited).code).toBe(1);
+    const report = pushed.cli.output();
     expect(report).toContain(`push/${TREE}/${BRANCH}/${push2.commit}: failed (awaiting retry or cancel)`);
     expect(report).toMatch(/✗ kiln-broken\/amd64: BuildFailed: .*\n +log: http:\/\/127\.0\.0\.1:\d+\/api\/logs\/example\/main\/[0-9a-f]{40}\/kiln-broken\/amd64/);
     expect(report).toContain(`retry: kiln retry ${TREE} --branch ${BRANCH} --commit ${push2.commit}`);

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -6,54 +5,17 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../domain/project-paths';
 import { ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queues';
+import { EmbeddedKiln } from '../helpers/embedded-kiln';
 import { freePort } from '../helpers/ports';
 
 // `npm start`'s process tree, for real: the compiled supervisor (dist/, built by `npm test` before vitest) starts its
 // own Temporal dev server on a SQLite file in the data dir, every worker and the API; SIGINT stops it all; a restart
 // on the same data dir finds the same Temporal state.
-const entry = path.join(PROJECT_ROOT, 'dist/workers/embedded.js');
-
-interface Running {
-  child: ChildProcess;
-  output: string[];
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  exited: Promise<number | null>;
-}
-
-function startKiln(configFile: string): Running {
-  // Its own process group: a failed test kills the supervisor and every process it started, not just the supervisor.
-  const child = spawn(process.execPath, [entry, '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const output: string[] = [];
-  const waiters = new Set<() => void>();
-  const onData = (chunk: Buffer) => { output.push(chunk.toString()); for (const w of waiters) w(); };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    output,
-    exited,
-    waitFor(pattern, timeoutMs = 90_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (pattern.test(output.join(''))) { waiters.delete(check); clearTimeout(timer); resolve(); }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out waiting for ${pattern}; output:\n${output.join('')}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
-
 describe('npm start (embedded default)', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-embedded-'));
-  let kiln: Running | undefined;
+  let kiln: EmbeddedKiln | undefined;
   afterAll(async () => {
-    if (kiln && kiln.child.exitCode === null) { process.kill(-kiln.child.pid!, 'SIGKILL'); await kiln.exited; }
+    if (kiln?.alive) { kiln.killGroup(); await kiln.exited; }
   });
 
   it('starts every process, stops on SIGINT, and keeps Temporal state across a restart', async () => {
@@ -72,14 +34,14 @@ describe('npm start (embedded default)', () => {
       '    architectures: [amd64, i386]',
     ].join('\n'));
 
-    kiln = startKiln(configFile);
+    kiln = new EmbeddedKiln(configFile);
     await kiln.waitFor(/kiln api: listening/);
     await kiln.waitFor(/kiln orchestrator: task queue kiln/);
     await kiln.waitFor(/kiln build worker: arch amd64/);
     await kiln.waitFor(/kiln build worker: arch i386/);
     await kiln.waitFor(/kiln signer:/);
     await kiln.waitFor(/kiln: pushed example/);
-    expect(kiln.output.join('')).toContain(`Temporal UI      http://127.0.0.1:${uiPort}`);
+    expect(kiln.output()).toContain(`Temporal UI      http://127.0.0.1:${uiPort}`);
 
     const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
     expect(ui.status).toBe(200);
@@ -95,7 +57,7 @@ describe('npm start (embedded default)', () => {
     expect(probe.exitCode).toBe(0);
 
     // The example tree (a plain directory) was imported and pushed at start: it builds, all of it.
-    const pushed = /pushed example \(.*\) as main@[0-9a-f]{12}: (push\/example\/main\/[0-9a-f]{40})/.exec(kiln.output.join(''));
+    const pushed = /pushed example \(.*\) as main@[0-9a-f]{12}: (push\/example\/main\/[0-9a-f]{40})/.exec(kiln.output());
     expect(pushed).not.toBeNull();
     const result = await client.workflow.getHandle(pushed![1]).result();
     expect(result.outcome).toBe('succeeded');
@@ -106,25 +68,25 @@ describe('npm start (embedded default)', () => {
     // ...and is published, signed, served by the API, with the lines a user adds printed.
     expect(result.status.publish).toMatchObject({ outcome: 'published', snapshot: 1 });
     await kiln.waitFor(/published example\/main as snapshot 1[^]*minisign -Vm/);
-    expect(kiln.output.join('')).toContain(`deb [signed-by=/usr/share/keyrings/kiln-example.gpg] http://127.0.0.1:${apiPort}/repos/example/main main main`);
+    expect(kiln.output()).toContain(`deb [signed-by=/usr/share/keyrings/kiln-example.gpg] http://127.0.0.1:${apiPort}/repos/example/main main main`);
     const inRelease = await fetch(`http://127.0.0.1:${apiPort}/repos/example/main/dists/main/InRelease`);
     expect(inRelease.status).toBe(200);
     expect(await inRelease.text()).toMatch(/^-----BEGIN PGP SIGNED MESSAGE-----/);
     await connection.close();
 
     kiln.child.kill('SIGINT');
-    expect(await kiln.exited).toBe(0);
-    expect(kiln.output.join('')).toContain('kiln: stopped');
+    expect((await kiln.exited).code).toBe(0);
+    expect(kiln.output()).toContain('kiln: stopped');
     expect(fs.existsSync(path.join(dataDir, 'data', 'temporal.db'))).toBe(true);
 
     // Same data dir: the workflow that ran before is still there.
-    kiln = startKiln(configFile);
+    kiln = new EmbeddedKiln(configFile);
     await kiln.waitFor(/kiln api: listening/);
     const again = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
     const described = await new Client({ connection: again }).workflow.getHandle('embedded-probe').describe();
     expect(described.status.name).toBe('COMPLETED');
     await again.close();
     kiln.child.kill('SIGINT');
-    expect(await kiln.exited).toBe(0);
+    expect((await kiln.exited).code).toBe(0);
   }, 240_000);
 });
