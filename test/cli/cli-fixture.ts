@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { run } from '../../cli/run';
+import { until as pollUntil } from '../helpers/until';
 import { restFixture, type FixtureOptions, type RestFixture } from '../api/routes/rest-fixture';
 
 // The CLI in-process against the real API app, listening on a free port, over a hand-made data dir and a fake
@@ -74,11 +75,7 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Waits until `check` holds (polling), or fails naming what it waited for. */
-export async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** Waits until `check` holds, looking often (the CLI runs in-process), or fails naming what it waited for. */
+export function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
+  return pollUntil(what, check, ms, 5);
 }

@@ -1,19 +1,11 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { PushResult } from '../../domain/push';
 import { pushStatusQuery } from '../../workflows/messages';
+import { sleep } from './until';
 
 // Waiting on pushes from tests that crash and restart things: polls that survive a workflow not started yet, a
 // worker restarting or a Temporal server just restarted, and say where a push stood when they give up.
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 120_000, everyMs = 250): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 /** The push's status query as text, or why there is none (for failure messages). */
 export async function pushStatusText(client: Client, workflowId: string): Promise<string> {

@@ -16,7 +16,8 @@ import { TemporalDevServer } from '../../workers/lib/temporal-dev-server';
 import { writeFixturePackage, type FixturePackage } from '../helpers/deb-fixtures';
 import { containerCreations, containersOf, KilnProcesses, writeProcessConfig } from '../helpers/kiln-processes';
 import { PortsRepo } from '../helpers/ports-repo';
-import { pushResultOf, pushStatusText, sleep, until } from '../helpers/push-result';
+import { pushResultOf, pushStatusText } from '../helpers/push-result';
+import { sleep, until } from '../helpers/until';
 import { freePort } from '../helpers/ports';
 
 // Crash-proof resumption, for real: the compiled orchestrator, build worker and signer (dist/) as child processes,

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../domain/project-paths';
+import { until } from '../helpers/until';
 
 // The embedded default's supervisor, SIGKILLed: no chance to stop its children, so the kernel must (setpriv's
 // parent-death signal). Without it, workers and the Temporal server kept running after `npm start` was killed.
@@ -36,22 +37,13 @@ describe('Supervisor', () => {
     ].join('\n'));
     const supervisor = spawn(process.execPath, [script], { stdio: 'ignore' });
     try {
-      const childPid = await waitFor(() => (fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) || undefined : undefined));
+      await until('the child started', () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8') !== '', 10_000, 50);
+      const childPid = Number(fs.readFileSync(pidFile, 'utf8'));
       expect(alive(childPid)).toBe(true);
       supervisor.kill('SIGKILL');
-      await waitFor(() => (alive(childPid) ? undefined : true));
+      await until('the child stopped', () => !alive(childPid), 10_000, 50);
     } finally {
       if (supervisor.exitCode === null) supervisor.kill('SIGKILL');
     }
   }, 30_000);
 });
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -7,6 +7,7 @@ import { ORCHESTRATOR_TASK_QUEUE, SIGN_TASK_QUEUE } from '../../domain/task-queu
 import { branchWorkflowId } from '../../domain/workflow-ids';
 import { branchStatusQuery, type branchWorkflow } from '../../workflows/branch';
 import { publishRequestedSignal, wakeSignal } from '../../workflows/messages';
+import { until } from '../helpers/until';
 import { connectToTestServer, uniqueId, workflowBundle, type TemporalTestContext } from '../helpers/temporal';
 
 // The branch coordinator's publish order on the real Temporal server: publishes run one at a time in the order they
@@ -53,15 +54,6 @@ describe('branch coordinator publish order', () => {
     await t?.close();
   });
 
-  async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   it('skips a push older than the published one and still publishes a newer one after it', async () => {
     const tree = uniqueId('order');
@@ -75,17 +67,17 @@ describe('branch coordinator publish order', () => {
     });
     const idle = async () => {
       const s = await handle.query(branchStatusQuery);
-      return s.publishing === undefined && s.publishQueue.length === 0 ? s : undefined;
+      return s.publishing === undefined && s.publishQueue.length === 0;
     };
 
     // Push 2 finished first and is published as snapshot 1.
     await handle.signal(publishRequestedSignal, request(2));
-    await until('push 2 is published', async () => (switched.length === 1 ? true : undefined));
+    await until('push 2 is published', () => switched.length === 1, 30_000, 100);
     // Then push 1 (older) asks, then push 3 (newer): 1 is skipped, 3 becomes snapshot 2.
     await handle.signal(publishRequestedSignal, request(1));
     await handle.signal(publishRequestedSignal, request(3));
-    await until('push 3 is published', async () => (switched.length === 2 ? true : undefined));
-    await until('the coordinator is idle', idle);
+    await until('push 3 is published', () => switched.length === 2, 30_000, 100);
+    await until('the coordinator is idle', idle, 30_000, 100);
 
     expect(assembled).toEqual([{ number: 1, seq: 2 }, { number: 2, seq: 3 }]);
     expect(switched).toEqual([1, 2]);

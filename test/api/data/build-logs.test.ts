@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildLogFile, completeUtf8Length, followLog, openLog, readTail } from '../../../api/data/build-logs';
 import { DataLayout } from '../../../domain/data-layout';
 import { KilnError } from '../../../domain/errors';
+import { until as pollUntil } from '../../helpers/until';
 
 // Reading build logs: the last lines, character boundaries, and following a file that grows.
 
@@ -125,10 +126,4 @@ describe('followLog', () => {
   });
 });
 
-async function until(check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+const until = (check: () => boolean) => pollUntil('the condition', check, 5_000, 2);

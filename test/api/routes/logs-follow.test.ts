@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildStatus } from '../../../domain/build-graph';
 import type { PushRef } from '../../../domain/data-layout';
+import { until as pollUntil } from '../../helpers/until';
 import { COMMITS, pushStatus, restFixture, seg, writeLog, writeRecord, type RestFixture } from './rest-fixture';
 
 // Following a build log (Server-Sent Events) over a real connection, with a file that grows and a push whose build
@@ -70,13 +71,7 @@ function follow(url: string, headers: Record<string, string> = {}) {
   return { events, closed, text, status: () => status, contentType: () => contentType, abort: () => request.destroy() };
 }
 
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = (what: string, check: () => boolean, ms = 5_000) => pollUntil(what, check, ms, 5);
 
 /** Open file descriptors of this process on `file`. */
 function openHandlesOn(file: string): number {
