@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { docker } from '../../activities/docker/engine';
 import { PROJECT_ROOT } from '../../domain/project-paths';
+import { TemporalDevServer } from '../../workers/lib/temporal-dev-server';
+import { freePort } from './ports';
 import { WatchedProcess } from './watched-process';
 
 // Kiln's compiled worker processes (dist/, built by `npm test` before vitest) as real children of the test, each one
@@ -33,6 +35,25 @@ export function writeProcessConfig(file: string, options: { dataDir: string; tem
     ]),
   ].join('\n') + '\n');
   return file;
+}
+
+/** The compiled worker scripts must be there (`npm test` builds them before vitest; `npm run build` by hand). */
+export function requireCompiledWorkers(): void {
+  for (const script of ['workers/orchestrator.js', 'workers/build.js', 'workers/signer.js']) {
+    if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', script))) throw new Error(`dist/${script} is missing: run \`npm run build\` first`);
+  }
+}
+
+/** A Temporal dev server of the test's own, on a SQLite file under `dir`: crash tests stop and kill it at will. */
+export async function ownTemporalServer(dir: string): Promise<TemporalDevServer> {
+  const server = new TemporalDevServer({
+    dbFile: path.join(dir, 'temporal', 'temporal.db'),
+    logFile: path.join(dir, 'temporal', 'temporal.log'),
+    port: await freePort(),
+    uiPort: await freePort(),
+  });
+  await server.start();
+  return server;
 }
 
 /** One compiled Kiln process (`dist/<script>`). */

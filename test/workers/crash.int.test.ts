@@ -7,18 +7,16 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import type { BuildRecord } from '../../activities/builder/build-package';
 import { generateSignerKeys } from '../../activities/signer/signer-keys';
 import { requestPush } from '../../api/intake/request-push';
-import { PROJECT_ROOT } from '../../domain/project-paths';
 import { DataLayout, type PushRef } from '../../domain/data-layout';
 import type { PushResult } from '../../domain/push';
 import { KDF_LIMITS_INTERACTIVE } from '../../domain/signing/minisign';
 import { archWorkflowId } from '../../domain/workflow-ids';
-import { TemporalDevServer } from '../../workers/lib/temporal-dev-server';
+import type { TemporalDevServer } from '../../workers/lib/temporal-dev-server';
 import { writeFixturePackage, type FixturePackage } from '../helpers/deb-fixtures';
-import { containerCreations, containersOf, KilnProcesses, writeProcessConfig } from '../helpers/kiln-processes';
+import { containerCreations, containersOf, KilnProcesses, ownTemporalServer, requireCompiledWorkers, writeProcessConfig } from '../helpers/kiln-processes';
 import { PortsRepo } from '../helpers/ports-repo';
 import { pushResultOf, pushStatusText } from '../helpers/push-result';
 import { sleep, until } from '../helpers/until';
-import { freePort } from '../helpers/ports';
 
 // Crash-proof resumption, for real: the compiled orchestrator, build worker and signer (dist/) as child processes,
 // the real Docker engine, and a Temporal dev server of this file's own (not the run's shared one) on a SQLite file in
@@ -46,19 +44,9 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
   const repos = {} as Record<Scenario, PortsRepo>;
 
   beforeAll(async () => {
-    for (const script of ['workers/orchestrator.js', 'workers/build.js', 'workers/signer.js']) {
-      if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', script))) {
-        throw new Error(`dist/${script} is missing: run \`npm run build\` first`);
-      }
-    }
+    requireCompiledWorkers();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-crash-'));
-    server = new TemporalDevServer({
-      dbFile: path.join(dir, 'temporal', 'temporal.db'),
-      logFile: path.join(dir, 'temporal', 'temporal.log'),
-      port: await freePort(),
-      uiPort: await freePort(),
-    });
-    await server.start();
+    server = await ownTemporalServer(dir);
     for (const scenario of Object.keys(TREES) as Scenario[]) repos[scenario] = new PortsRepo({ fromExamples: false });
     layout = new DataLayout(path.join(dir, 'data'));
     const keysDir = path.join(dir, 'keys');

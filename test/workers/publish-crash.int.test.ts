@@ -9,17 +9,15 @@ import { generateSignerKeys } from '../../activities/signer/signer-keys';
 import { buildApp } from '../../api/app';
 import { requestPush } from '../../api/intake/request-push';
 import { loadConfig } from '../../domain/config';
-import { PROJECT_ROOT } from '../../domain/project-paths';
 import { DataLayout } from '../../domain/data-layout';
 import type { PushResult } from '../../domain/push';
 import { KDF_LIMITS_INTERACTIVE } from '../../domain/signing/minisign';
-import { TemporalDevServer } from '../../workers/lib/temporal-dev-server';
+import type { TemporalDevServer } from '../../workers/lib/temporal-dev-server';
 import { writeFixturePackage } from '../helpers/deb-fixtures';
-import { KilnProcesses, writeProcessConfig } from '../helpers/kiln-processes';
+import { KilnProcesses, ownTemporalServer, requireCompiledWorkers, writeProcessConfig } from '../helpers/kiln-processes';
 import { PortsRepo } from '../helpers/ports-repo';
 import { pushResultOf, pushStatusText } from '../helpers/push-result';
 import { sleep, until } from '../helpers/until';
-import { freePort } from '../helpers/ports';
 import { RepoReader } from '../helpers/repo-reader';
 import { pushStatusQuery } from '../../workflows/messages';
 
@@ -61,19 +59,9 @@ describe('crash-proof publishing (compiled processes, own Temporal server, serve
   const current = () => fs.readlinkSync(path.join(repoDir(), 'current'));
 
   beforeAll(async () => {
-    for (const script of ['workers/orchestrator.js', 'workers/build.js', 'workers/signer.js']) {
-      if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', script))) {
-        throw new Error(`dist/${script} is missing: run \`npm run build\` first`);
-      }
-    }
+    requireCompiledWorkers();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-pub-crash-'));
-    server = new TemporalDevServer({
-      dbFile: path.join(dir, 'temporal', 'temporal.db'),
-      logFile: path.join(dir, 'temporal', 'temporal.log'),
-      port: await freePort(),
-      uiPort: await freePort(),
-    });
-    await server.start();
+    server = await ownTemporalServer(dir);
     repo = new PortsRepo({ fromExamples: false });
     layout = new DataLayout(path.join(dir, 'data'));
     const keysDir = path.join(dir, 'keys');
