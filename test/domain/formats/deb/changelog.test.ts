@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KilnError } from '../../../../domain/errors';
 import { parseChangelog } from '../../../../domain/formats/deb/changelog';
-
-function errorOf(fn: () => unknown): KilnError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KilnError) return e;
-    throw e;
-  }
-  throw new Error('expected a KilnError, nothing was thrown');
-}
+import { errorOf } from '../../../helpers/kiln-error';
 
 const CHANGELOG = `openssh (1:9.2p1-2+deb12u3) bookworm-security; urgency=medium
 

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KilnError } from '../../../../domain/errors';
 import { parseControl } from '../../../../domain/formats/deb/control';
 import { relationAppliesTo } from '../../../../domain/formats/deb/relations';
-
-function errorOf(fn: () => unknown): KilnError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KilnError) return e;
-    throw e;
-  }
-  throw new Error('expected a KilnError, nothing was thrown');
-}
+import { errorOf } from '../../../helpers/kiln-error';
 
 // Shaped after real archive control files (openssh, curl, systemd): wrap-and-sort layout with trailing commas,
 // alternatives, arch lists, build profiles, multi-arch qualifiers, comments and multi-line descriptions.

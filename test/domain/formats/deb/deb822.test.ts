@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KilnError } from '../../../../domain/errors';
 import { fieldOf, lineAt, parseDeb822 } from '../../../../domain/formats/deb/deb822';
-
-function errorOf(fn: () => unknown): KilnError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof KilnError) return e;
-    throw e;
-  }
-  throw new Error('expected a KilnError, nothing was thrown');
-}
+import { errorOf } from '../../../helpers/kiln-error';
 
 describe('parseDeb822', () => {
   it('reads paragraphs, continuation lines, " ." lines and comments', () => {
