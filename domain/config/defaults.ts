@@ -19,6 +19,13 @@ export const DEFAULT_BUILD = {
   memoryMb: 2048,
   cpus: 1,
   pids: 1024,
+  diskMb: 10240,
+  logMaxMb: 100,
+  network: false,
+} as const;
+
+export const DEFAULT_SIGNER = {
+  signaturesPerMinute: 60,
 } as const;
 
 export const DEFAULT_PUBLISH = {

@@ -9,6 +9,7 @@ export {
   DEFAULT_API,
   DEFAULT_BUILD,
   DEFAULT_PUBLISH,
+  DEFAULT_SIGNER,
   DEFAULT_TEMPORAL,
 } from './defaults';
 export type {
@@ -22,6 +23,7 @@ export type {
   PublishTarget,
   SignerConfig,
   TemporalConfig,
+  TemporalTlsConfig,
   TreeConfig,
   WebhookConfig,
 } from './types';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { DEFAULT_API, DEFAULT_BUILD, DEFAULT_PUBLISH, DEFAULT_TEMPORAL } from './defaults';
+import { DEFAULT_API, DEFAULT_BUILD, DEFAULT_PUBLISH, DEFAULT_SIGNER, DEFAULT_TEMPORAL } from './defaults';
 import { classifyGitUrl } from './git-names';
 import type { FieldPath, LocatedProblem } from './problems';
 import { classifyRsyncDestination, defaultSuite } from './publish';
@@ -118,6 +118,31 @@ function resolveTree(
   };
 }
 
+function resolveTemporal(input: ConfigInput['temporal'], baseDir: string): KilnConfig['temporal'] {
+  const { tls, ...rest } = input ?? {};
+  const temporal = { ...DEFAULT_TEMPORAL, ...rest };
+  if (!tls) return temporal;
+  return {
+    ...temporal,
+    tls: {
+      caFile: path.resolve(baseDir, tls.caFile),
+      ...(tls.certFile ? { certFile: path.resolve(baseDir, tls.certFile) } : {}),
+      ...(tls.keyFile ? { keyFile: path.resolve(baseDir, tls.keyFile) } : {}),
+      ...(tls.serverName ? { serverName: tls.serverName } : {}),
+    },
+  };
+}
+
+function resolveSigner(input: ConfigInput['signer'], baseDir: string): KilnConfig['signer'] {
+  // Beside the config file by default, not in the data dir the API serves from.
+  const keysDir = path.resolve(baseDir, input?.keysDir ?? 'keys');
+  return {
+    keysDir,
+    passwordDir: input?.passwordDir ? path.resolve(baseDir, input.passwordDir) : keysDir,
+    signaturesPerMinute: input?.signaturesPerMinute ?? DEFAULT_SIGNER.signaturesPerMinute,
+  };
+}
+
 export function resolveConfig(
   input: ConfigInput,
   baseDir: string,
@@ -137,9 +162,8 @@ export function resolveConfig(
     config: {
       dataDir: path.resolve(baseDir, input.dataDir),
       api: resolveApi(input.api),
-      temporal: { ...DEFAULT_TEMPORAL, ...input.temporal },
-      // Beside the config file by default, not in the data dir the API serves from.
-      signer: { keysDir: path.resolve(baseDir, input.signer?.keysDir ?? 'keys') },
+      temporal: resolveTemporal(input.temporal, baseDir),
+      signer: resolveSigner(input.signer, baseDir),
       build,
       trees,
     },

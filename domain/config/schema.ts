@@ -17,6 +17,10 @@ const buildLimits = {
     memoryMb: { type: 'integer', minimum: 64 },
     cpus: { type: 'number', exclusiveMinimum: 0, maximum: 256 },
     pids: { type: 'integer', minimum: 32 },
+    // A build needs room for its toolchain's scratch files; below 64 MiB nothing real builds.
+    diskMb: { type: 'integer', minimum: 64 },
+    logMaxMb: { type: 'integer', minimum: 1, maximum: 10240 },
+    network: { type: 'boolean' },
   },
 } as const;
 
@@ -93,12 +97,27 @@ export const CONFIG_SCHEMA = {
         namespace: { type: 'string', minLength: 1 },
         uiUrl: httpUrl,
         embedded: { type: 'boolean' },
+        tls: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['caFile'],
+          properties: {
+            caFile: { type: 'string', minLength: 1 },
+            certFile: { type: 'string', minLength: 1 },
+            keyFile: { type: 'string', minLength: 1 },
+            serverName: { type: 'string', minLength: 1 },
+          },
+        },
       },
     },
     signer: {
       type: 'object',
       additionalProperties: false,
-      properties: { keysDir: { type: 'string', minLength: 1 } },
+      properties: {
+        keysDir: { type: 'string', minLength: 1 },
+        passwordDir: { type: 'string', minLength: 1 },
+        signaturesPerMinute: { type: 'integer', minimum: 1, maximum: 6000 },
+      },
     },
     build: buildLimits,
     trees: {

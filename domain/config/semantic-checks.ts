@@ -178,6 +178,11 @@ export function semanticProblems(data: unknown, baseDir: string): LocatedProblem
     targetProblems(tree, i, problems, places, baseDir);
   });
 
+  const tls = isRecord(data) && isRecord(data.temporal) && isRecord(data.temporal.tls) ? data.temporal.tls : undefined;
+  if (tls && (tls.certFile === undefined) !== (tls.keyFile === undefined)) {
+    problems.push({ at: ['temporal', 'tls'], message: 'certFile and keyFile go together: give both (mTLS) or neither' });
+  }
+
   // Across all trees: two targets syncing into the same folder, or one into the other's, delete each other's files.
   places.forEach((place, n) => {
     const earlier = places.slice(0, n).find((other) => overlaps(place, other));

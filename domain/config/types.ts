@@ -13,6 +13,12 @@ export interface BuildLimits {
   readonly memoryMb: number;
   readonly cpus: number;
   readonly pids: number;
+  /** Bytes (MiB) a build may write to the host's disk, whoever in the container writes. */
+  readonly diskMb: number;
+  /** A build log longer than this is cut and the build fails (BuildLogTooLarge). */
+  readonly logMaxMb: number;
+  /** true: the build step keeps a network (unsafe: a recipe can then reach anything the host can). */
+  readonly network: boolean;
 }
 
 export interface ApiConfig {
@@ -35,6 +41,18 @@ export interface TemporalConfig {
   readonly uiUrl: string;
   /** true: Kiln's start command runs the Temporal dev server itself. */
   readonly embedded: boolean;
+  /** Absent: plain gRPC. Paths absolute. */
+  readonly tls?: TemporalTlsConfig;
+}
+
+export interface TemporalTlsConfig {
+  /** CA that signed the server's certificate. */
+  readonly caFile: string;
+  /** Client certificate and key for mTLS: both or neither. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** Name to check the server certificate against, when it is not the host of `address`. */
+  readonly serverName?: string;
 }
 
 export interface WebhookConfig {
@@ -92,6 +110,10 @@ export interface TreeConfig {
 export interface SignerConfig {
   /** Absolute. The final signing keys and their password files: read by the signer worker only. */
   readonly keysDir: string;
+  /** Absolute. Where the key password files are (default: keysDir), e.g. a tmpfs or another mount. */
+  readonly passwordDir: string;
+  /** Signatures the signer makes per minute at most; more are refused (SIGN_RATE_LIMITED). */
+  readonly signaturesPerMinute: number;
 }
 
 export interface KilnConfig {
@@ -118,6 +140,9 @@ export interface BuildLimitsInput {
   memoryMb?: number;
   cpus?: number;
   pids?: number;
+  diskMb?: number;
+  logMaxMb?: number;
+  network?: boolean;
 }
 
 export interface TreeInput {
@@ -149,8 +174,11 @@ export interface PublishInput {
 export interface ConfigInput {
   dataDir: string;
   api?: { port?: number; host?: string; publicUrl?: string; readsRequireToken?: boolean; healthChecks?: HealthCheckName[] };
-  temporal?: { address?: string; namespace?: string; uiUrl?: string; embedded?: boolean };
-  signer?: { keysDir?: string };
+  temporal?: {
+    address?: string; namespace?: string; uiUrl?: string; embedded?: boolean;
+    tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string };
+  };
+  signer?: { keysDir?: string; passwordDir?: string; signaturesPerMinute?: number };
   build?: BuildLimitsInput;
   trees: TreeInput[];
 }
