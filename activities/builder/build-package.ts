@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { debPackageEntry, type DebPackageEntry } from '../deb/package-entry';
-import { checkBuiltPackage, ResultRejected } from '../../domain/formats/deb/built-package';
+import { checkBuiltPackage, isDebResultName, ResultRejected } from '../../domain/formats/deb/built-package';
 import { DEFAULT_BUILD } from '../../domain/config/defaults';
 import { BuildLog } from './build-log';
 import { depsNetwork } from './deps-network';
@@ -197,10 +197,13 @@ async function sandboxedBuild(
   }
 }
 
-/** Within a few MiB of the quota: the engine's xfs quota stopped the writes (the build saw ENOSPC or EDQUOT). */
+/**
+ * Near the quota: the engine's quota stopped the writes (the build saw ENOSPC or EDQUOT). btrfs counts the image's
+ * blocks a little differently from the image size the cap was computed with, so "near" is within 10%.
+ */
 async function overQuota(sandbox: Sandbox, diskMb: number): Promise<boolean> {
   const written = await sandbox.writtenBytes().catch(() => 0);
-  return written >= diskMb * 1048576 - Math.min(16, diskMb / 10) * 1048576;
+  return written >= diskMb * 1048576 * 0.9;
 }
 
 async function takeResults(sandbox: Sandbox, into: string, log: BuildLog, limits: Limits): Promise<ExtractedResult[]> {
@@ -219,6 +222,7 @@ async function storeResults(
   const entries = new Map<string, DebPackageEntry>();
   try {
     for (const result of results) {
+      if (!isDebResultName(result.name)) throw new ResultRejected(`${result.name} is not a result a Debian build makes (.deb, .buildinfo, .changes)`);
       if (!result.name.endsWith('.deb')) continue;
       const entry = await debPackageEntry(result.file).catch((err: unknown) => {
         if (err instanceof ResultRejected) throw new ResultRejected(`${result.name}: ${err.message}`);

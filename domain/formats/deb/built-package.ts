@@ -6,6 +6,10 @@ import { parseVersion } from './version';
 
 /** A result file's name: no `/`, no control character or space, no leading dot, bounded length. */
 export const RESULT_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9+_.~-]{0,199}$/;
+/** What dpkg-buildpackage makes, and all a Debian build may hand back. */
+export function isDebResultName(name: string): boolean {
+  return RESULT_FILE_NAME.test(name) && /\.(deb|buildinfo|changes)$/.test(name);
+}
 /** Debian Policy 5.6.1 (package names) and 5.6.8 (architecture names). */
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]{1,99}$/;
 const ARCHITECTURE = /^[a-z0-9][a-z0-9-]{0,31}$/;
