@@ -7,6 +7,7 @@ export const ERROR_CODES = {
   TEMPORAL_UNAVAILABLE: { status: 503, message: 'The Temporal server does not answer' },
   DOCKER_UNAVAILABLE: { status: 503, message: 'The Docker engine does not answer' },
   BUILDER_IMAGE_MISSING: { status: 500, message: 'The builder image is not in the Docker engine (run the setup)' },
+  BUILD_SANDBOX_UNSUPPORTED: { status: 500, message: 'The Docker engine cannot cap a build container\'s disk' },
   RECIPE_INVALID: { status: 422, message: 'A package recipe could not be read' },
   RECIPE_VERSION_UNCHANGED: { status: 422, message: 'A package changed but its version did not' },
   DEPENDENCY_CYCLE: { status: 422, message: 'Packages build-depend on each other in a cycle' },

@@ -1,5 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { KilnError } from '../../domain/errors';
+import { SETUP_COMMAND } from '../../domain/project-paths';
 import { docker } from './engine';
 
 /** Capabilities root keeps in the dependency phase: what dpkg and apt need to install packages, nothing more. */
@@ -117,6 +119,28 @@ export class Sandbox {
     } catch {
       // Already gone (e.g. the engine removed it).
     }
+  }
+}
+
+/**
+ * At build-worker start: does the engine cap a container's disk? A worker that could not is refused, rather than
+ * running every build without the quota.
+ */
+export async function checkSandboxSupport(image: string): Promise<void> {
+  let container: Docker.Container | undefined;
+  try {
+    const imageBytes = ((await docker().getImage(image).inspect()) as { Size?: number }).Size ?? 0;
+    container = await docker().createContainer({
+      Image: image, Cmd: ['true'], Labels: { 'org.kiln.managed': 'true' },
+      HostConfig: { NetworkMode: 'none', StorageOpt: { size: `${64 + Math.ceil(imageBytes / 1048576)}M` }, LogConfig: { Type: 'none', Config: {} } },
+    });
+  } catch (err) {
+    if (!isQuotaUnsupported(err)) throw err;
+    const info = await docker().info() as { DockerRootDir?: string; Driver?: string };
+    throw new KilnError('BUILD_SANDBOX_UNSUPPORTED', `the Docker engine (${info.Driver} on ${info.DockerRootDir}) cannot cap a build's disk: ` +
+      `${String((err as Error).message)}; run \`${SETUP_COMMAND}\` (btrfs data root) or see docs/SECURITY.md`);
+  } finally {
+    await container?.remove({ force: true }).catch(() => undefined);
   }
 }
 
