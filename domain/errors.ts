@@ -5,6 +5,7 @@ export const ERROR_CODES = {
   CONFIG_NOT_FOUND: { status: 500, message: 'The configuration file was not found' },
   SECRET_UNREADABLE: { status: 500, message: 'A secret file or environment variable could not be read' },
   TEMPORAL_UNAVAILABLE: { status: 503, message: 'The Temporal server does not answer' },
+  TEMPORAL_TLS_FILE_INVALID: { status: 500, message: 'A Temporal TLS file (CA, client certificate or key) is missing, unreadable or not PEM' },
   DOCKER_UNAVAILABLE: { status: 503, message: 'The Docker engine does not answer' },
   BUILDER_IMAGE_MISSING: { status: 500, message: 'The builder image is not in the Docker engine (run the setup)' },
   BUILD_SANDBOX_UNSUPPORTED: { status: 500, message: 'The Docker engine cannot cap a build container\'s disk' },
