@@ -17,6 +17,8 @@ export interface RunContainerOptions {
   binds?: string[];
   networkMode?: string;
   limits?: ContainerLimits;
+  /** Added back after every capability is dropped (e.g. what apt needs, for a test client that installs). */
+  capabilities?: readonly string[];
   labels?: Record<string, string>;
   /** Receives stdout and stderr as they are written (chunks do not align with lines). */
   onOutput?: (chunk: Buffer) => void;
@@ -55,8 +57,9 @@ export async function runContainer(options: RunContainerOptions): Promise<Contai
       NanoCpus: limits.cpus ? Math.round(limits.cpus * 1e9) : undefined,
       PidsLimit: limits.pids,
       SecurityOpt: ['no-new-privileges'],
-      // What runs here needs no privilege at all (the probe); builds use Sandbox, which keeps a few for apt.
+      // Nothing runs with Docker's default capabilities: the probe needs none, a caller names what it needs.
       CapDrop: ['ALL'],
+      CapAdd: options.capabilities ? [...options.capabilities] : undefined,
       LogConfig: { Type: 'none', Config: {} },
     },
   });

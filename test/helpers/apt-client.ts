@@ -1,6 +1,7 @@
 import { inArchPersonality } from '../../activities/builder/personality';
 import { requireImage } from '../../activities/docker/engine';
 import { runContainer } from '../../activities/docker/run-container';
+import { DEPENDENCY_CAPABILITIES } from '../../activities/docker/sandbox';
 import { builderImageTag } from '../../domain/builder-image';
 
 // A real apt client for integration tests: a fresh container from Kiln's builder image (bookworm/<arch>) on the host's
@@ -98,6 +99,7 @@ async function runApt(options: AptClientOptions, packages: string[]): Promise<Ap
       KILN_EXTRA_B64: Buffer.from(extra).toString('base64'),
     },
     networkMode: 'host',
+    capabilities: DEPENDENCY_CAPABILITIES,
     labels: { 'org.kiln.purpose': 'apt-client-test' },
     limits: { memoryMb: 1024, cpus: 1, pids: 512 },
     timeoutMs: options.timeoutMs ?? 120_000,

@@ -27,7 +27,7 @@ function request(pkg: FixturePackage, arch = 'amd64', treeHash = `${pkg.name}-${
 }
 
 async function kilnContainers(): Promise<number> {
-  const list = await docker().listContainers({ all: true, filters: { label: ['org.kiln.build-key'] } });
+  const list = await docker().listContainers({ all: true, filters: { label: ['org.kiln.build-key', `org.kiln.worker-pid=${process.pid}`] } });
   return list.length;
 }
 
