@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   DEPENDENCY_FAILED: { status: 422, message: 'A build dependency of this package could not be built' },
   WEBHOOK_PAYLOAD_INVALID: { status: 400, message: 'The webhook body is not a valid push event' },
   WEBHOOK_SIGNATURE_INVALID: { status: 401, message: 'The webhook signature or token is missing or wrong' },
+  WEBHOOK_BODY_TOO_LARGE: { status: 413, message: 'The webhook body is larger than Kiln accepts' },
   TREE_UNKNOWN: { status: 404, message: 'No tree of that name is configured' },
   MINISIGN_KEY_INVALID: { status: 500, message: 'A minisign key is malformed or unsupported' },
   MINISIGN_PASSWORD_WRONG: { status: 500, message: 'The password does not decrypt the minisign secret key' },
