@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   DOCKER_UNAVAILABLE: { status: 503, message: 'The Docker engine does not answer' },
   BUILDER_IMAGE_MISSING: { status: 500, message: 'The builder image is not in the Docker engine (run the setup)' },
   RECIPE_INVALID: { status: 422, message: 'A package recipe could not be read' },
+  RECIPE_TOO_LARGE: { status: 422, message: 'A package recipe is over one of Kiln\'s size limits' },
   RECIPE_VERSION_UNCHANGED: { status: 422, message: 'A package changed but its version did not' },
   DEPENDENCY_CYCLE: { status: 422, message: 'Packages build-depend on each other in a cycle' },
   DEPENDENCY_FAILED: { status: 422, message: 'A build dependency of this package could not be built' },
