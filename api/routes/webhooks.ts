@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KilnConfig } from '../../domain/config';
 import { DataLayout, type PushRef } from '../../domain/data-layout';
 import { KilnError } from '../../domain/errors';
+import { webhookRequester } from '../../domain/push';
 import { publishedCheck, type PublishedCheck } from '../data/published-commit';
 import { DeliveryRecord, isUsableDeliveryId, type DeliveryClaim } from '../intake/delivery-record';
 import { handleWebhook, type PushEvent, type WebhookProvider } from '../webhooks';
@@ -111,7 +112,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
       request.log.warn({ ...push, published: current }, 'webhook of a published or older commit ignored');
       return reply.status(200).send({ status: 'ignored', reason });
     }
-    const { workflowId } = await opts.intake(push, `webhook${result.pusher ? `:${result.pusher}` : ''}`);
+    const { workflowId } = await opts.intake(push, webhookRequester(result.pusher));
     request.log.info({ ...push, workflowId, deliveryId: result.deliveryId }, 'push accepted');
     return reply.status(202).send({ status: 'accepted', push, workflowId });
   }

@@ -79,14 +79,15 @@ describe('webhook bodies are refused before they are read', () => {
       const { response, bodyBytesSent, closed, ms } = await dripRequest(port, urlPath, length);
       expect(response).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
       expect(response).toContain(code);
-      // The answer came long before the declared body (1 byte per 100 ms), and the server hung up rather than drain.
-      expect(bodyBytesSent).toBeLessThan(10);
-      expect(ms).toBeLessThan(3_000);
+      // The answer came long before the declared body (1 byte per 100 ms: 100 s for the smaller one, with slack for a
+      // loaded machine), and the server hung up rather than drain.
+      expect(bodyBytesSent).toBeLessThan(50);
+      expect(ms).toBeLessThan(5_000);
       expect(closed).toBe(true);
     } finally {
       await app.close();
     }
-  });
+  }, 15_000);
 });
 
 describe('webhook delivery IDs', () => {
