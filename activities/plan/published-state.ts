@@ -36,7 +36,8 @@ export async function publishedCommitCovering(layout: DataLayout, push: PushRef)
 function isAncestor(gitDir: string, commit: string, of: string): Promise<boolean> {
   return new Promise((resolve) => {
     // Exit 0: an ancestor; 1: not; anything else (unknown object, no mirror): cannot tell, treated as not.
-    execFile('git', ['--git-dir', gitDir, 'merge-base', '--is-ancestor', commit, of], { timeout: 30_000 },
+    // safe.directory: the API may run as another user than the orchestrator that owns the mirror (read-only here).
+    execFile('git', ['-c', `safe.directory=${gitDir}`, '--git-dir', gitDir, 'merge-base', '--is-ancestor', commit, of], { timeout: 30_000 },
       (err) => resolve(err === null));
   });
 }
