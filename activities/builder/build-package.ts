@@ -12,6 +12,7 @@ import { ArtifactStore } from '../store/artifact-store';
 import { snapshotWip } from '../wip/wip-repo';
 import { requireImage } from '../docker/engine';
 import { runContainer } from '../docker/run-container';
+import { buildOutputFiles } from './build-output';
 import { inArchPersonality } from './personality';
 import { KeyLock } from './key-lock';
 
@@ -153,7 +154,7 @@ async function runBuild(
     durationMs,
     log: logFile,
   };
-  for (const name of (await fs.promises.readdir(out)).sort()) {
+  for (const name of await buildOutputFiles(out)) {
     const file = path.join(out, name);
     const stored = await store.add(file);
     record.files.push({ name, sha256: stored.sha256, size: stored.size });
