@@ -29,8 +29,9 @@ type WebhookRequest = FastifyRequest<{ Params: { tree: string; provider?: Webhoo
  * POST /webhooks/<tree>[/<provider>]: a forge's push event. 202 with the push workflow's ID when it starts (or had
  * started: a redelivery maps to the same ID), 200 "duplicate" for a delivery ID already acted on, 200 "ignored" for
  * tags, deletions, pings, other branches and commits already published (or older than the published one), 401 for a
- * bad signature, 400 for a malformed body, 404 for an unknown tree and 413 for an oversized body (both answered
- * before the body is read); only a verified push of a configured branch starts anything.
+ * bad signature, 400 for a malformed body; 404 for an unknown tree, 401 for a tree without a webhook secret and 413
+ * for an oversized body, all three answered before the body is read. Only a verified push of a configured branch
+ * starts anything.
  */
 export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOptions): Promise<void> {
   const layout = new DataLayout(opts.config.dataDir);
@@ -45,12 +46,17 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
   // Before any byte of the body is read: an anonymous caller cannot make the API buffer 25 MiB for a tree that does
   // not exist, nor announce more than the limit. The connection is closed rather than drained.
   app.addHook('onRequest', async (request: WebhookRequest, reply) => {
-    const tree = (request.params as { tree?: string }).tree;
+    const name = (request.params as { tree?: string }).tree;
     const declared = Number(request.headers['content-length'] ?? 0);
-    if (!opts.config.trees.some((t) => t.name === tree)) {
+    const tree = opts.config.trees.find((t) => t.name === name);
+    if (!tree) {
       void reply.header('connection', 'close');
       // Anyone can call this URL: an unknown tree is named back, but the configured ones are not listed.
-      throw new KilnError('TREE_UNKNOWN', `no tree named "${tree}" takes webhooks here`);
+      throw new KilnError('TREE_UNKNOWN', `no tree named "${name}" takes webhooks here`);
+    }
+    if (!tree.webhook?.secret) {
+      void reply.header('connection', 'close');
+      throw new KilnError('WEBHOOK_SIGNATURE_INVALID', 'this tree has no webhook secret configured, so it accepts no webhooks');
     }
     if (declared > WEBHOOK_BODY_LIMIT) {
       void reply.header('connection', 'close');

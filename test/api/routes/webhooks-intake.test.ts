@@ -70,6 +70,7 @@ function dripRequest(port: number, urlPath: string, declaredLength: number): Pro
 describe('webhook bodies are refused before they are read', () => {
   it.each([
     ['an unknown tree', '/webhooks/nope', 1000, 404, 'TREE_UNKNOWN'],
+    ['a tree that takes no webhooks', '/webhooks/nohook', 1000, 401, 'WEBHOOK_SIGNATURE_INVALID'],
     ['a declared length over the limit', '/webhooks/ports', 1024 * 1024 * 1024, 413, 'WEBHOOK_BODY_TOO_LARGE'],
   ])('%s is answered at once over a raw socket while the body still drips', async (_what, urlPath, length, status, code) => {
     const { app } = routeTestApp();
