@@ -10,6 +10,11 @@ export interface TreeListing {
   files: Set<string>;
   /** Every blob (file or symlink) by path: its mode (`100644`, `100755`, `120000`), object and size in bytes. */
   blobs: Map<string, { mode: string; object: string; size: number }>;
+  /**
+   * Paths listed more than once (a hand-made tree object; git itself never writes one): which entry an export ends
+   * with is up to tar, so no check of the listing can vouch for it.
+   */
+  duplicates: Set<string>;
 }
 
 /** A blob is larger than the caller's limit: its size is known, its content was not read. */
@@ -67,10 +72,12 @@ export class TreeMirror {
     const trees = new Map<string, string>();
     const files = new Set<string>();
     const blobs: TreeListing['blobs'] = new Map();
+    const duplicates = new Set<string>();
     for (const entry of out.split('\0')) {
       const match = /^(\d+) (tree|blob) ([0-9a-f]{40,64}) +(-|\d+)\t(.+)$/s.exec(entry);
       if (!match) continue;
       const [, mode, type, object, size, file] = match;
+      if (trees.has(file) || blobs.has(file)) duplicates.add(file);
       if (type === 'tree') {
         trees.set(file, object);
       } else {
@@ -78,7 +85,7 @@ export class TreeMirror {
         blobs.set(file, { mode, object, size: Number(size) });
       }
     }
-    return { trees, files, blobs };
+    return { trees, files, blobs, duplicates };
   }
 
   /**

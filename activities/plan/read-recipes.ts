@@ -54,7 +54,9 @@ export async function readRecipes(mirror: TreeMirror, format: PackageFormat, com
       invalid.push({ dir, source: r.source, code: 'RECIPE_TOO_LARGE', message: `${dir}: ${tooLarge}` });
       continue;
     }
-    const escaping = symlinkProblem(content.symlinks, targets);
+    const escaping = content.duplicate !== undefined
+      ? `${content.duplicate} is listed twice in the git tree (a hand-made tree object): not exported`
+      : symlinkProblem(content.symlinks, targets);
     if (escaping !== undefined) {
       invalid.push({ dir, source: r.source, code: 'RECIPE_INVALID', message: `${dir}: ${escaping}` });
       continue;
@@ -76,6 +78,8 @@ interface PackageContent {
   bytes: number;
   /** Paths relative to the package directory. */
   symlinks: Array<{ path: string; object: string; size: number }>;
+  /** A path the listing holds twice, if any. */
+  duplicate?: string;
 }
 
 /** What each package directory holds, from the listing: one pass over the blobs, each charged to its package. */
@@ -90,6 +94,9 @@ function packageContents(listing: TreeListing, dirs: ReadonlySet<string>): Map<s
       content.bytes += blob.size;
       if (blob.mode === SYMLINK) content.symlinks.push({ path: file.slice(slash + 1), object: blob.object, size: blob.size });
     }
+  }
+  for (const file of listing.duplicates) {
+    for (const [dir, content] of contents) if (file.startsWith(`${dir}/`)) content.duplicate ??= file.slice(dir.length + 1);
   }
   return contents;
 }

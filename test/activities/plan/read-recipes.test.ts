@@ -95,4 +95,20 @@ describe('readRecipes: symlinks', () => {
     ]);
     expect(sources(result)).toEqual(['kiln-greet', 'kiln-hello', 'libkiln']);
   });
+
+  it('a path listed twice in a hand-made tree is RECIPE_INVALID: no check of the listing can vouch for its export', async () => {
+    const { repo, mirrorOf } = setup();
+    repo.commit('examples');
+    const hash = (text: string) => execFileSync('git', ['-C', repo.dir, 'hash-object', '-w', '--stdin'], { input: text, encoding: 'utf8' }).trim();
+    const mktree = (lines: string) => execFileSync('git', ['-C', repo.dir, 'mktree'], { input: lines, encoding: 'utf8' }).trim();
+    // `passwd` twice: a symlink out of the package, then a plain file (the listing's last word for that path).
+    const motd = mktree(`${repo.git('ls-tree', 'HEAD:kiln-motd')}\n120000 blob ${hash('/etc/passwd')}\tpasswd\n100644 blob ${hash('x\n')}\tpasswd\n`);
+    const root = mktree(repo.git('ls-tree', 'HEAD').split('\n')
+      .map((line) => (line.endsWith('\tkiln-motd') ? `040000 tree ${motd}\tkiln-motd` : line)).join('\n') + '\n');
+    const commit = repo.git('commit-tree', root, '-p', 'HEAD', '-m', 'hand-made');
+    repo.git('update-ref', 'refs/heads/main', commit);
+    const result = await mirrorOf(commit);
+    expect(result.invalid.map((e) => [e.dir, e.code, e.message])).toEqual([['kiln-motd', 'RECIPE_INVALID', expect.stringMatching(/passwd is listed twice/)]]);
+    expect(result.recipes).toHaveLength(4);
+  });
 });
