@@ -92,7 +92,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     }
     // Verified from here on (handleWebhook checked the signature): the delivery ID may be recorded.
     const deliveryId = result.deliveryId !== undefined && isUsableDeliveryId(result.deliveryId) ? result.deliveryId : undefined;
-    const claim: DeliveryClaim | undefined = deliveryId === undefined ? undefined : await deliveries.claim(tree.name, deliveryId);
+    const claim = deliveryId === undefined ? undefined : await claimDelivery(request, tree.name, deliveryId);
     if (claim?.duplicate) {
       request.log.info({ tree: tree.name, deliveryId }, 'webhook duplicate');
       return reply.status(200).send({ status: 'duplicate', deliveryId, reason: `delivery ${deliveryId} was received before: nothing new started` });
@@ -105,6 +105,19 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     } catch (err) {
       claim?.release();
       throw err;
+    }
+  }
+
+  /**
+   * An unreadable record (permissions, a broken disk) must not stop every webhook: the push goes ahead without
+   * deduplication, which the push workflow's ID (same commit, same workflow) and the published-commit check back up.
+   */
+  async function claimDelivery(request: WebhookRequest, tree: string, deliveryId: string): Promise<DeliveryClaim | undefined> {
+    try {
+      return await deliveries.claim(tree, deliveryId);
+    } catch (err) {
+      request.log.error({ err, tree, deliveryId }, 'cannot read the webhook delivery record; going ahead without it');
+      return undefined;
     }
   }
 

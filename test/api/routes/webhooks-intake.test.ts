@@ -146,6 +146,16 @@ describe('webhook delivery IDs', () => {
     expect(again.statusCode).toBe(202);
   });
 
+  it('an unreadable record does not stop webhooks: the push goes ahead', async () => {
+    const layout = new DataLayout(tempDir());
+    fs.mkdirSync(layout.webhookDeliveries('ports'), { recursive: true }); // a folder where the file should be: EISDIR
+    const { app, started } = routeTestApp(undefined, { deliveries: new DeliveryRecord(layout) });
+    const body = githubPush(commit);
+    const res = await app.inject({ method: 'POST', url: '/webhooks/ports', headers: github(body, 'd-x'), payload: body });
+    expect(res.statusCode).toBe(202);
+    expect(started).toHaveLength(1);
+  });
+
   it('keeps at most N IDs per tree, least recently seen dropped first, and compacts its file', async () => {
     const dir = tempDir();
     const layout = new DataLayout(dir);
