@@ -2,6 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { checkDockerEngine } from '../activities/docker/engine';
 import { KilnError } from '../domain/errors';
+import { temporalConnectionOptions } from '../domain/temporal-connection';
 import { loadProcessConfig, processArgs, runMain } from '../workers/lib/process';
 import { buildApp } from './app';
 import { temporalPushControl } from './data/push-control';
@@ -10,9 +11,11 @@ import { requestPush } from './intake/request-push';
 runMain('api', async () => {
   const { configFile } = processArgs();
   const config = loadProcessConfig(configFile);
+  // Read before connecting: a bad TLS file is its own error (TEMPORAL_TLS_FILE_INVALID), not an unreachable server.
+  const options = temporalConnectionOptions(config.temporal);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: config.temporal.address });
+    connection = await Connection.connect(options);
   } catch (err) {
     throw new KilnError('TEMPORAL_UNAVAILABLE', `cannot reach Temporal at ${config.temporal.address}: ${String(err)}`);
   }

@@ -1,4 +1,4 @@
-import type { BinaryScope, BuiltArtifact } from './build';
+import type { BinaryScope, BuiltArtifact, DeclaredBinary } from './build';
 
 // The build DAG of one architecture of a push, as the per-arch workflow runs it. Pure and deterministic: workflow
 // code drives it, unit tests prove it.
@@ -13,6 +13,8 @@ export interface PlannedBuild {
   treeHash: string;
   /** Builds (of this push, any arch) whose results this one needs installed. */
   deps: string[];
+  /** What the recipe declares: a build may produce these packages only. Absent in pushes planned before. */
+  binaries?: DeclaredBinary[];
 }
 
 export type BuildState = 'waiting' | 'building' | 'succeeded' | 'failed' | 'cancelled';

@@ -14,6 +14,13 @@ export interface BuildSpec {
   treeHash: string;
 }
 
+/** A binary package the recipe declares: the only names a build of it may produce. */
+export interface DeclaredBinary {
+  name: string;
+  /** `Architecture: all` (built once, on the first arch) rather than arch-specific. */
+  all: boolean;
+}
+
 /** A built binary package, as a workflow sees it: names and digests, never contents. */
 export interface BuiltArtifact {
   file: string;

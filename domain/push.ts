@@ -10,6 +10,10 @@ export interface BuildLimitsInput {
   memoryMb: number;
   cpus: number;
   pids: number;
+  /** Optional: absent in pushes planned before Kiln had these limits (the build worker's defaults apply). */
+  diskMb?: number;
+  logMaxMb?: number;
+  network?: boolean;
 }
 
 export interface PlanError {

@@ -10,7 +10,7 @@ tools=${KILN_TOOLS_DIR:-$root/.tools}
 temporal_version=v1.5.1   # newest temporalio/cli tag without replace directives (see docs/ARCHITECTURE.md)
 suites=(bookworm)
 arches=(amd64 i386)
-apt_packages=(docker.io debootstrap minisign gnupg apt-utils dpkg-dev rsync xz-utils curl git ca-certificates
+apt_packages=(docker.io btrfs-progs iptables debootstrap minisign gnupg apt-utils dpkg-dev rsync xz-utils curl git ca-certificates
   chromium fonts-dejavu-core)  # chromium: the web UI's browser test (driven by playwright-core)
 
 step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -27,10 +27,30 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# 2. Docker engine: start dockerd in the background if nothing answers on the socket (no systemd here).
+# 2. Docker engine, its data root on btrfs: the engine then caps what one container writes (build.diskMb,
+#    `--storage-opt size=`) with btrfs quota groups. (overlay2 would need xfs project quotas, which this kernel
+#    lacks.) A sparse file, loop-mounted; dockerd (no systemd here) runs on it. A dockerd already running on another
+#    data root is restarted onto this one (its images stay where they were).
+docker_root=${KILN_DOCKER_ROOT:-/var/lib/kiln-docker}
+docker_image_file=${KILN_DOCKER_ROOT_FILE:-/var/lib/kiln-docker.btrfs}
+if ! mountpoint -q "$docker_root"; then
+  if [ ! -f "$docker_image_file" ]; then
+    step "making a btrfs file system for Docker's data root ($docker_image_file, sparse, 96 GiB at most)"
+    as_root truncate -s 96G "$docker_image_file"
+    as_root mkfs.btrfs -q "$docker_image_file"
+  fi
+  as_root mkdir -p "$docker_root"
+  as_root mount -o loop "$docker_image_file" "$docker_root"
+fi
+current_root=$(docker info --format '{{.DockerRootDir}}' 2>/dev/null || true)
+if [ -n "$current_root" ] && [ "$current_root" != "$docker_root" ]; then
+  step "restarting the Docker engine onto $docker_root (it ran on $current_root, where disk quotas do not work)"
+  as_root pkill -x dockerd || true
+  for _ in $(seq 1 30); do pgrep -x dockerd >/dev/null || break; sleep 1; done
+fi
 if ! docker info >/dev/null 2>&1; then
   step "starting the Docker engine (log: /var/log/kiln-dockerd.log)"
-  as_root bash -c 'nohup dockerd >>/var/log/kiln-dockerd.log 2>&1 </dev/null &'
+  as_root bash -c "nohup dockerd --data-root '$docker_root' --storage-driver btrfs >>/var/log/kiln-dockerd.log 2>&1 </dev/null &"
   for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
   docker info >/dev/null 2>&1 || { echo "setup: dockerd did not come up; see /var/log/kiln-dockerd.log" >&2; exit 1; }
 fi

@@ -1,6 +1,7 @@
 // Process entry: a build worker for one architecture (task queue build-<arch>). Runs on any machine with Docker.
 import { checkDockerEngine, requireImage } from '../activities/docker/engine';
 import { reapOrphanedBuilds } from '../activities/docker/reap-orphans';
+import { checkSandboxSupport } from '../activities/docker/sandbox';
 import { builderImageTag } from '../domain/builder-image';
 import { DataLayout } from '../domain/data-layout';
 import { KilnError } from '../domain/errors';
@@ -23,6 +24,7 @@ runMain('build worker', async () => {
   await checkDockerEngine();
   for (const suite of new Set(config.trees.filter((t) => (t.architectures as readonly string[]).includes(arch)).map((t) => t.distribution))) {
     await requireImage(builderImageTag(suite, arch));
+    await checkSandboxSupport(builderImageTag(suite, arch));
   }
   await reapOrphanedBuilds((line) => console.log(`kiln build worker: ${line}`));
   installRuntimeLogger(`build-${arch}`);

@@ -8,6 +8,7 @@ import { generateSignerKeys } from '../activities/signer/signer-keys';
 import { requestPush, waitUntilStarted } from '../api/intake/request-push';
 import { DataLayout } from '../domain/data-layout';
 import { KilnError } from '../domain/errors';
+import { temporalConnectionOptions } from '../domain/temporal-connection';
 import { metricsListenAddress, metricsPortArg } from './lib/metrics-server';
 import { loadProcessConfig, processArgs, runMain } from './lib/process';
 import { Supervisor, type ChildSpec } from './lib/supervisor';
@@ -106,7 +107,8 @@ runMain('start', async () => {
   log('');
 
   // Trees that are plain directories (the example tree) have no forge to send webhooks: push their current content.
-  const connection = await Connection.connect({ address: config.temporal.address });
+  // With `temporal.embedded: false` this is the operator's Temporal server, with the config's TLS like every process.
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const layout = new DataLayout(config.dataDir);
   for (const tree of config.trees.filter((t) => isPlainDirectory(t.url))) {

@@ -65,7 +65,7 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
     try {
       const outcome = await scope.run(() => buildPackage({
         push, suite: input.suite, tree: push.tree, source: build.source, version: build.version, arch,
-        scope: build.scope, treeHash: build.treeHash, limits,
+        scope: build.scope, treeHash: build.treeHash, limits, ...(build.binaries ? { binaries: build.binaries } : {}),
       }));
       await CancellationScope.nonCancellable(() => addToWip({ push, keys: [outcome.key] }));
       graph.succeed(build.id, Date.now(), { key: outcome.key, cached: outcome.cached, artifacts: outcome.artifacts });

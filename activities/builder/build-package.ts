@@ -2,17 +2,21 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { debPackageEntry } from '../deb/package-entry';
+import { debPackageEntry, type DebPackageEntry } from '../deb/package-entry';
+import { checkBuiltPackage, isDebResultName, ResultRejected } from '../../domain/formats/deb/built-package';
+import { DEFAULT_BUILD } from '../../domain/config/defaults';
+import { BuildLog } from './build-log';
+import { depsNetwork } from './deps-network';
+import { extractResults, type ExtractedResult } from './result-archive';
+import { isQuotaUnsupported, Sandbox } from '../docker/sandbox';
 import { builderImageTag } from '../../domain/builder-image';
 import { buildKey } from '../../domain/build-key';
-import type { BuildOutcome, BuildSpec, BuiltArtifact } from '../../domain/build';
+import type { BuildOutcome, BuildSpec, BuiltArtifact, DeclaredBinary } from '../../domain/build';
 import type { DataLayout, PushRef } from '../../domain/data-layout';
 import { readJsonIfExists, writeJsonAtomic } from '../../domain/atomic-file';
 import { ArtifactStore } from '../store/artifact-store';
 import { snapshotWip } from '../wip/wip-repo';
 import { requireImage } from '../docker/engine';
-import { runContainer } from '../docker/run-container';
-import { buildOutputFiles } from './build-output';
 import { inArchPersonality } from './personality';
 import { KeyLock } from './key-lock';
 
@@ -21,11 +25,17 @@ export interface BuildLimits {
   memoryMb: number;
   cpus: number;
   pids: number;
+  /** Absent in requests of pushes planned before these limits existed: the defaults apply. */
+  diskMb?: number;
+  logMaxMb?: number;
+  network?: boolean;
 }
 
 export interface BuildRequest extends BuildSpec {
   push: PushRef;
   limits: BuildLimits;
+  /** The recipe's declared binary packages: the only ones the build may produce. */
+  binaries?: DeclaredBinary[];
 }
 
 /** What a build leaves on disk, once, under builds/<key>.json: the source of truth that a key was built. */
@@ -48,15 +58,18 @@ export interface BuildHooks {
 
 const EXIT_INFRASTRUCTURE = 75;
 const EXIT_DEPENDENCIES = 76;
+/** Where kiln-build leaves results inside the container. */
+const RESULTS_DIR = '/home/builder/out';
+const MAX_RESULT_FILES = 200;
+const MAX_RESULT_MB = 8192;
 
 export async function buildPackage(layout: DataLayout, request: BuildRequest, hooks: BuildHooks = {}): Promise<BuildOutcome> {
   const image = builderImageTag(request.suite, request.arch);
   const key = buildKey(request, image);
   const logFile = layout.buildLog(request.push, request.source, request.arch);
   await fs.promises.mkdir(path.dirname(logFile), { recursive: true });
-  const log = fs.createWriteStream(logFile, { flags: 'a' });
-  let logBytes = 0;
-  const write = (text: string | Buffer) => { logBytes += text.length; log.write(text); };
+  const log = new BuildLog(logFile, ({ ...DEFAULT_BUILD, ...request.limits }).logMaxMb * 1048576);
+  const write = (text: string) => log.note(text);
   try {
     for (;;) {
       const existing = await readJsonIfExists<BuildRecord>(layout.buildRecord(key));
@@ -71,7 +84,7 @@ export async function buildPackage(layout: DataLayout, request: BuildRequest, ho
           // Re-check under the lock: the previous holder may have finished between our read and our lock.
           const finished = await readJsonIfExists<BuildRecord>(layout.buildRecord(key));
           if (finished) return outcome(finished, true);
-          const record = await runBuild(layout, request, image, key, logFile, write, hooks, () => logBytes);
+          const record = await runBuild(layout, request, image, key, log, hooks);
           return outcome(record, false);
         } finally {
           await lock.release();
@@ -80,69 +93,148 @@ export async function buildPackage(layout: DataLayout, request: BuildRequest, ho
       // Another push or attempt builds this key right now: share its result rather than build it twice.
       write(`kiln: ${key} is being built elsewhere; waiting for it\n`);
       await sleep(2_000, hooks.signal);
-      hooks.progress?.({ phase: 'waiting', logBytes });
+      hooks.progress?.({ phase: 'waiting', logBytes: log.size });
     }
   } finally {
-    await new Promise<void>((resolve) => log.end(resolve));
+    await log.close();
   }
 }
 
 async function runBuild(
-  layout: DataLayout, request: BuildRequest, image: string, key: string, logFile: string,
-  write: (text: string | Buffer) => void, hooks: BuildHooks, logBytes: () => number,
+  layout: DataLayout, request: BuildRequest, image: string, key: string, log: BuildLog, hooks: BuildHooks,
 ): Promise<BuildRecord> {
   await requireImage(image);
   const recipe = layout.recipe(request.tree, request.treeHash);
   if (!fs.existsSync(recipe)) throw new Error(`recipe ${recipe} is missing (the plan exports it before builds start)`);
+  const limits = { ...DEFAULT_BUILD, ...request.limits };
+  // The host's side of a build: the WIP view it mounts read-only, and the results it copies out itself. The build
+  // never writes here: nothing it made (links, setuid files, devices) can be left on the host, failed or not.
   const work = layout.buildWork(key);
-  const out = path.join(work, 'out');
   await fs.promises.rm(work, { recursive: true, force: true });
-  await fs.promises.mkdir(out, { recursive: true });
+  await fs.promises.mkdir(work, { recursive: true, mode: 0o700 });
+  try {
+    return await sandboxedBuild(layout, request, image, key, log, hooks, recipe, work, limits);
+  } finally {
+    await fs.promises.rm(work, { recursive: true, force: true });
+  }
+}
 
-  const binds = [`${recipe}:/src:ro`, `${out}:/out`];
+type Limits = Required<BuildLimits>;
+
+async function sandboxedBuild(
+  layout: DataLayout, request: BuildRequest, image: string, key: string, log: BuildLog, hooks: BuildHooks,
+  recipe: string, work: string, limits: Limits,
+): Promise<BuildRecord> {
+  const binds = [`${recipe}:/src:ro`];
   // This push's WIP lanes for the arch, frozen as of now: what the build's dependencies were built into.
   const wipView = path.join(work, 'wip');
   if (await snapshotWip(layout, request.push, [request.arch, 'all'], wipView)) binds.push(`${wipView}:/wip:ro`);
+  const deps = limits.network ? undefined : await depsNetwork();
 
   const started = Date.now();
-  write(`\n===== kiln: building ${request.source} ${request.version} for ${request.arch} (scope ${request.scope}) =====\n`);
-  write(`===== kiln: key ${key}, image ${image}, ${new Date(started).toISOString()} =====\n`);
-  const heartbeat = setInterval(() => hooks.progress?.({ phase: 'building', logBytes: logBytes() }), 5_000);
-  let result;
+  log.note(`\n===== kiln: building ${request.source} ${request.version} for ${request.arch} (scope ${request.scope}) =====\n`);
+  log.note(`===== kiln: key ${key}, image ${image}, ${new Date(started).toISOString()} =====\n`);
+  log.note(`===== kiln: limits: ${limits.memoryMb} MiB memory, ${limits.cpus} CPU, ${limits.pids} processes, ${limits.diskMb} MiB disk, ${limits.logMaxMb} MiB log, ${limits.timeoutMinutes} min =====\n`);
+
+  let sandbox: Sandbox;
   try {
-    result = await runContainer({
-      image,
-      cmd: inArchPersonality(request.arch, ['/usr/local/bin/kiln-build', request.scope]),
-      env: { DEB_BUILD_OPTIONS: `parallel=${Math.max(1, Math.floor(request.limits.cpus))}` },
-      binds,
-      limits: { memoryMb: request.limits.memoryMb, cpus: request.limits.cpus, pids: request.limits.pids },
+    sandbox = await Sandbox.create({
+      image, binds, network: deps ? deps.name : 'bridge',
+      memoryMb: limits.memoryMb, cpus: limits.cpus, pids: limits.pids, diskMb: limits.diskMb,
       labels: { 'org.kiln.build-key': key, 'org.kiln.worker-pid': String(process.pid), 'org.kiln.worker-host': os.hostname() },
-      timeoutMs: request.limits.timeoutMinutes * 60_000,
-      signal: hooks.signal,
-      onOutput: write,
     });
+  } catch (err) {
+    if (isQuotaUnsupported(err)) {
+      throw ApplicationFailure.nonRetryable(`the Docker engine cannot cap a build's disk (build.diskMb): its data root must be btrfs (as setup makes it) or xfs with project quotas (${String(err)}); see docs/SECURITY.md`, 'BuildDiskQuotaUnsupported');
+    }
+    throw err;
+  }
+  let stopped: 'timeout' | 'log' | undefined;
+  const stop = (why: 'timeout' | 'log') => { stopped ??= why; sandbox.kill(); };
+  const timer = setTimeout(() => stop('timeout'), limits.timeoutMinutes * 60_000);
+  const abort = () => sandbox.kill();
+  hooks.signal?.addEventListener('abort', abort, { once: true });
+  log.onLimit = () => stop('log');
+  const heartbeat = setInterval(() => hooks.progress?.({ phase: 'building', logBytes: log.size }), 5_000);
+  const env = { DEB_BUILD_OPTIONS: `parallel=${Math.max(1, Math.floor(limits.cpus))}`, ...(deps ? { KILN_APT_PROXY: deps.proxyUrl } : {}) };
+  const phase = (name: 'deps' | 'build', user: string) => sandbox.exec(
+    inArchPersonality(request.arch, ['/usr/local/bin/kiln-build', name, request.scope]),
+    { user, env, onOutput: (chunk) => log.write(chunk) },
+  );
+  try {
+    let exitCode = await phase('deps', 'root');
+    if (exitCode === 0) {
+      if (deps) {
+        await sandbox.isolate();
+        log.note('\n===== kiln: build step: no network (the container left every network); connections fail =====\n');
+      } else {
+        log.note('\n===== kiln: build step: WITH network (build.network: true, unsafe) =====\n');
+      }
+      exitCode = await phase('build', 'builder');
+    }
+    hooks.signal?.throwIfAborted();
+    const durationMs = Date.now() - started;
+    log.note(`\n===== kiln: exit ${exitCode}${stopped ? ` (stopped: ${stopped})` : ''} after ${(durationMs / 1000).toFixed(1)} s =====\n`);
+    if (log.error) throw new Error(`cannot write the build log (${log.error.message}); retrying`);
+    if (stopped === 'timeout') throw ApplicationFailure.nonRetryable(`build timed out after ${limits.timeoutMinutes} min`, 'BuildTimedOut');
+    if (stopped === 'log') throw ApplicationFailure.nonRetryable(`the build log went over ${limits.logMaxMb} MiB (build.logMaxMb); it was cut there`, 'BuildLogTooLarge');
+    if (exitCode !== 0 && await overQuota(sandbox, limits.diskMb)) {
+      log.note(`===== kiln: the build wrote as much as build.diskMb allows (${limits.diskMb} MiB) =====\n`);
+      throw ApplicationFailure.nonRetryable(`the build filled its disk quota of ${limits.diskMb} MiB (build.diskMb)`, 'BuildDiskQuota');
+    }
+    if (exitCode === EXIT_INFRASTRUCTURE) throw new Error('the build container could not reach the package mirror (apt-get update failed); retrying');
+    if (exitCode === EXIT_DEPENDENCIES) throw ApplicationFailure.nonRetryable('build dependencies cannot be installed (see the log)', 'BuildDependenciesMissing');
+    if (exitCode === 137) throw ApplicationFailure.nonRetryable(`build was killed (exit 137: out of memory at ${limits.memoryMb} MiB?)`, 'BuildFailed');
+    if (exitCode !== 0) throw ApplicationFailure.nonRetryable(`build failed with exit code ${exitCode} (see the log)`, 'BuildFailed');
+
+    const results = await takeResults(sandbox, path.join(work, 'out'), log, limits);
+    return await storeResults(layout, request, image, key, log, results, durationMs);
   } finally {
+    clearTimeout(timer);
     clearInterval(heartbeat);
+    hooks.signal?.removeEventListener('abort', abort);
+    await sandbox.remove();
   }
-  const durationMs = Date.now() - started;
-  write(`\n===== kiln: exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''} after ${(durationMs / 1000).toFixed(1)} s =====\n`);
+}
 
-  if (result.timedOut) {
-    throw ApplicationFailure.nonRetryable(`build timed out after ${request.limits.timeoutMinutes} min`, 'BuildTimedOut');
-  }
-  if (result.exitCode === EXIT_INFRASTRUCTURE) {
-    throw new Error('the build container could not reach the package mirror (apt-get update failed); retrying');
-  }
-  if (result.exitCode === EXIT_DEPENDENCIES) {
-    throw ApplicationFailure.nonRetryable('build dependencies cannot be installed (see the log)', 'BuildDependenciesMissing');
-  }
-  if (result.exitCode === 137) {
-    throw ApplicationFailure.nonRetryable(`build was killed (exit 137: out of memory at ${request.limits.memoryMb} MiB?)`, 'BuildFailed');
-  }
-  if (result.exitCode !== 0) {
-    throw ApplicationFailure.nonRetryable(`build failed with exit code ${result.exitCode} (see the log)`, 'BuildFailed');
-  }
+/**
+ * Near the quota: the engine's quota stopped the writes (the build saw ENOSPC or EDQUOT). btrfs counts the image's
+ * blocks a little differently from the image size the cap was computed with, so "near" is within 10%.
+ */
+async function overQuota(sandbox: Sandbox, diskMb: number): Promise<boolean> {
+  const written = await sandbox.writtenBytes().catch(() => 0);
+  return written >= diskMb * 1048576 * 0.9;
+}
 
+async function takeResults(sandbox: Sandbox, into: string, log: BuildLog, limits: Limits): Promise<ExtractedResult[]> {
+  try {
+    const tar = await sandbox.archive(RESULTS_DIR);
+    return await extractResults(tar, path.basename(RESULTS_DIR), into, { maxFiles: MAX_RESULT_FILES, maxBytes: Math.min(limits.diskMb, MAX_RESULT_MB) * 1048576 });
+  } catch (err) {
+    throw rejected(err, log);
+  }
+}
+
+async function storeResults(
+  layout: DataLayout, request: BuildRequest, image: string, key: string, log: BuildLog, results: ExtractedResult[], durationMs: number,
+): Promise<BuildRecord> {
+  // Validate everything before anything reaches the store: a rejected build leaves nothing behind.
+  const entries = new Map<string, DebPackageEntry>();
+  try {
+    for (const result of results) {
+      if (!isDebResultName(result.name)) throw new ResultRejected(`${result.name} is not a result a Debian build makes (.deb, .buildinfo, .changes)`);
+      if (!result.name.endsWith('.deb')) continue;
+      const entry = await debPackageEntry(result.file).catch((err: unknown) => {
+        if (err instanceof ResultRejected) throw new ResultRejected(`${result.name}: ${err.message}`);
+        throw new ResultRejected(`${result.name} is not a readable .deb (${String((err as Error).message ?? err).split('\n')[0]})`);
+      });
+      checkBuiltPackage(result.name, entry, { arch: request.arch, scope: request.scope, version: request.version, binaries: request.binaries });
+      entries.set(result.name, entry);
+    }
+    if (entries.size === 0) throw new ResultRejected('the build produced no .deb');
+  } catch (err) {
+    throw rejected(err, log);
+  }
   const store = new ArtifactStore(layout.store);
   const record: BuildRecord = {
     key,
@@ -152,21 +244,25 @@ async function runBuild(
     files: [],
     builtAt: new Date().toISOString(),
     durationMs,
-    log: logFile,
+    log: log.file,
   };
-  for (const name of await buildOutputFiles(out)) {
-    const file = path.join(out, name);
-    const stored = await store.add(file);
-    record.files.push({ name, sha256: stored.sha256, size: stored.size });
-    if (name.endsWith('.deb')) {
-      const entry = await debPackageEntry(file);
-      record.artifacts.push({ file: name, sha256: stored.sha256, size: stored.size, package: entry.package, version: entry.version, architecture: entry.architecture, stanza: entry.stanza });
+  for (const result of results) {
+    const stored = await store.add(result.file);
+    record.files.push({ name: result.name, sha256: stored.sha256, size: stored.size });
+    const entry = entries.get(result.name);
+    if (entry) {
+      record.artifacts.push({ file: result.name, sha256: stored.sha256, size: stored.size, package: entry.package, version: entry.version, architecture: entry.architecture, stanza: entry.stanza });
     }
   }
-  if (record.artifacts.length === 0) throw ApplicationFailure.nonRetryable('the build produced no .deb', 'BuildFailed');
   await writeJsonAtomic(layout.buildRecord(key), record);
-  await fs.promises.rm(work, { recursive: true, force: true });
   return record;
+}
+
+/** A result the boundary refused is the build's doing: one attempt, one clear error, no retry storm. */
+function rejected(err: unknown, log: BuildLog): unknown {
+  if (!(err instanceof ResultRejected)) return err;
+  log.note(`\n===== kiln: results rejected: ${err.message} =====\n`);
+  return ApplicationFailure.nonRetryable(`build results rejected: ${err.message}`, 'BuildResultRejected');
 }
 
 function outcome(record: BuildRecord, cached: boolean): BuildOutcome {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
+import { MAX_CONTROL_BYTES, parseBuiltControl } from '../../domain/formats/deb/built-package';
 
 const exec = promisify(execFile);
 
@@ -15,21 +16,17 @@ export interface DebPackageEntry {
 
 /**
  * Read a .deb's control fields with dpkg-deb and make its APT index entry (Size, MD5sum, SHA256 as apt wants them).
+ * The control text is untrusted: parseBuiltControl refuses anything that would not stay one well-formed stanza.
  */
 export async function debPackageEntry(file: string): Promise<DebPackageEntry> {
-  const { stdout } = await exec('dpkg-deb', ['--field', file], { maxBuffer: 16 * 1024 * 1024 });
-  const control = stdout.replace(/\n+$/, '');
-  const field = (name: string): string => {
-    const match = new RegExp(`^${name}:\\s*(.+)$`, 'mi').exec(control);
-    if (!match) throw new Error(`${file}: control has no ${name} field`);
-    return match[1].trim();
-  };
+  const { stdout } = await exec('dpkg-deb', ['--field', file], { maxBuffer: MAX_CONTROL_BYTES + 1024, timeout: 60_000 });
+  const control = parseBuiltControl(stdout);
   const data = await fs.promises.readFile(file);
   const stanza = [
-    control,
+    control.text,
     `Size: ${data.length}`,
     `MD5sum: ${crypto.createHash('md5').update(data).digest('hex')}`,
     `SHA256: ${crypto.createHash('sha256').update(data).digest('hex')}`,
   ].join('\n');
-  return { package: field('Package'), version: field('Version'), architecture: field('Architecture'), stanza };
+  return { package: control.package, version: control.version, architecture: control.architecture, stanza };
 }

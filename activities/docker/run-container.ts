@@ -55,6 +55,9 @@ export async function runContainer(options: RunContainerOptions): Promise<Contai
       NanoCpus: limits.cpus ? Math.round(limits.cpus * 1e9) : undefined,
       PidsLimit: limits.pids,
       SecurityOpt: ['no-new-privileges'],
+      // What runs here needs no privilege at all (the probe); builds use Sandbox, which keeps a few for apt.
+      CapDrop: ['ALL'],
+      LogConfig: { Type: 'none', Config: {} },
     },
   });
   let timedOut = false;

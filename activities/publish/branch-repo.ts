@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathInside } from '../../domain/safe-path';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../../domain/atomic-file';
 import type { DataLayout } from '../../domain/data-layout';
 import { KilnError } from '../../domain/errors';
@@ -109,7 +110,7 @@ export class BranchRepo {
         if (!fs.existsSync(stored)) {
           throw new KilnError('SNAPSHOT_ARTIFACT_MISSING', `${a.file} (${a.sha256}) is not in the artifact store`);
         }
-        await hardLink(stored, path.join(staging, a.pool));
+        await hardLink(stored, pathInside(staging, a.pool));
       }
     }
 
@@ -122,7 +123,7 @@ export class BranchRepo {
       for (const [name, data] of [['Packages', packages], ['Packages.xz', xz]] as const) {
         const file: IndexFile = { path: `${rel}/${name}`, size: data.length, sha256: sha256(data) };
         files.push(file);
-        await writeFileAtomic(path.join(dists, file.path), data);
+        await writeFileAtomic(pathInside(dists, file.path), data);
         await hardLink(path.join(dists, file.path), path.join(dists, rel, 'by-hash', 'SHA256', file.sha256));
       }
     }

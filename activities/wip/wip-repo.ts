@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathInside } from '../../domain/safe-path';
 import type { DataLayout, PushRef } from '../../domain/data-layout';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../../domain/atomic-file';
 import type { BuildRecord } from '../builder/build-package';
@@ -32,7 +33,7 @@ export class WipRepo {
         if (!record) throw new Error(`build ${key} has no record: it was not built`);
         for (const artifact of record.artifacts) {
           const lane = artifact.architecture === 'all' ? 'all' : artifact.architecture;
-          await hardLink(path.join(this.layout.store, artifact.sha256), path.join(this.dir, lane, artifact.file));
+          await hardLink(path.join(this.layout.store, artifact.sha256), pathInside(this.dir, lane, artifact.file));
           const keysOfLane = touched.get(lane) ?? new Set((await readJsonIfExists<string[]>(this.manifest(lane))) ?? []);
           keysOfLane.add(key);
           touched.set(lane, keysOfLane);
@@ -46,7 +47,7 @@ export class WipRepo {
   }
 
   private async index(lane: string, keys: string[]): Promise<void> {
-    const laneDir = path.join(this.dir, lane);
+    const laneDir = pathInside(this.dir, lane);
     const stanzas: Array<{ name: string; text: string }> = [];
     for (const key of keys) {
       const record = (await readJsonIfExists<BuildRecord>(this.layout.buildRecord(key)))!;

@@ -178,9 +178,18 @@ export function semanticProblems(data: unknown, baseDir: string): LocatedProblem
     targetProblems(tree, i, problems, places, baseDir);
   });
 
-  const tls = isRecord(data) && isRecord(data.temporal) && isRecord(data.temporal.tls) ? data.temporal.tls : undefined;
+  const temporal = isRecord(data) && isRecord(data.temporal) ? data.temporal : undefined;
+  const tls = temporal && isRecord(temporal.tls) ? temporal.tls : undefined;
   if (tls && (tls.certFile === undefined) !== (tls.keyFile === undefined)) {
     problems.push({ at: ['temporal', 'tls'], message: 'certFile and keyFile go together: give both (mTLS) or neither' });
+  }
+  // The embedded dev server (`temporal server start-dev`) has no TLS options: it speaks plain gRPC on loopback. A tls
+  // block would either be ignored, a security setting silently off, or make every process fail its handshake.
+  if (tls && temporal?.embedded !== false) {
+    problems.push({
+      at: ['temporal', 'tls'],
+      message: 'needs temporal.embedded: false: the embedded Temporal dev server speaks only plain gRPC on loopback; TLS is for a Temporal server you run',
+    });
   }
 
   // Across all trees: two targets syncing into the same folder, or one into the other's, delete each other's files.

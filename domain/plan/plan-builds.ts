@@ -147,7 +147,10 @@ export function planBuilds(input: PlanInput): PlanOutput {
     if (failed.has(source)) continue;
     for (const [arch, scope] of arches) {
       const id = `${source}/${arch}`;
-      builds.push({ id, source, version: recipe.version, arch, scope, treeHash: recipe.treeHash, deps: [...deps.get(id)!].sort() });
+      builds.push({
+        id, source, version: recipe.version, arch, scope, treeHash: recipe.treeHash, deps: [...deps.get(id)!].sort(),
+        binaries: recipe.binaries.map((b) => ({ name: b.name, all: b.architectures.includes('all') })),
+      });
     }
   }
   const inTree = new Set([...input.recipes.map((r) => r.source), ...input.invalid.map((e) => e.source).filter(Boolean)]);

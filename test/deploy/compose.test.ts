@@ -20,13 +20,19 @@ interface Service {
   restart?: string;
   healthcheck?: { test?: string[] };
   depends_on?: Record<string, { condition: string }>;
+  networks?: string[];
+  network_mode?: string;
 }
 
 const COMPOSE_FILE = path.join(PROJECT_ROOT, 'docker-compose.yml');
 const CONFIG_IN_CONTAINER = '/etc/kiln/kiln.yaml';
 const DOCKER_SOCKET = '/var/run/docker.sock';
 
-const compose = parse(fs.readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as { version: string; services: Record<string, Service> };
+const compose = parse(fs.readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as {
+  version: string;
+  services: Record<string, Service>;
+  networks?: Record<string, { driver?: string; external?: unknown; name?: string; internal?: boolean } | null>;
+};
 const services = compose.services;
 const nodeServices = Object.entries(services).filter(([, s]) => Array.isArray(s.command) && s.command[0] === 'node');
 
@@ -149,5 +155,34 @@ describe('docker-compose.yml', () => {
       expect(service.hostname, name).toBe(`kiln-${name}`);
     }
     expect(new Set(Object.values(services).map((s) => s.hostname)).size).toBe(Object.keys(services).length);
+  });
+
+  // Temporal's frontend is the control plane (start, signal, cancel, terminate any workflow). Build containers run on
+  // Docker's own networks and reach the host through their bridge's gateway: nothing may put 7233 where they can reach.
+  it('publishes Temporal\'s frontend on no host address, and every published port on loopback by default', () => {
+    const published = Object.entries(services).flatMap(([name, service]) => (service.ports ?? []).map((spec) => ({ name, spec })));
+    for (const { name, spec } of published) {
+      expect(typeof spec, `${name}: short port syntax, so this test can read it`).toBe('string');
+      const parts = withDefaults(spec).split(':');
+      expect(parts.length, `${name} ${spec}: host address, host port, container port`).toBe(3);
+      expect(parts[0], `${name} ${spec}`).toBe('127.0.0.1');
+      expect(parts[2].replace(/\/\w+$/, ''), `${name} ${spec}`).not.toBe('7233');
+    }
+    expect(services.temporal.ports!.map((p) => withDefaults(p).split(':')[2])).toEqual(['8233']);
+    expect(config.temporal.address).toBe('temporal:7233'); // reached over the compose network, by service name
+  });
+
+  it('puts Temporal and the Kiln services on one compose network of their own, and none on the host\'s network', () => {
+    for (const [name, service] of Object.entries(services)) {
+      expect(service.networks, name).toEqual(['kiln']);
+      expect(service.network_mode, name).toBeUndefined();
+    }
+    // A network compose makes for this project (<project>_kiln), not the default bridge build containers start on
+    // nor one shared with anything else; the build network of the sandbox (kiln-build-deps) is another one.
+    expect(Object.keys(compose.networks ?? {})).toEqual(['kiln']);
+    const kiln = compose.networks!.kiln ?? {};
+    expect(kiln.external).toBeUndefined();
+    expect(kiln.name).toBeUndefined();
+    expect(kiln.driver).toBe('bridge');
   });
 });

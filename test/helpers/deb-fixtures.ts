@@ -9,6 +9,8 @@ export interface FixturePackage {
   buildDepends?: string[];
   /** Extra shell run by the build (override_dh_auto_build): `exit 1` makes a failing package, `sleep 30` a slow one. */
   buildScript?: string;
+  /** More files of the recipe (path → text), written executable: maintainer scripts, an attack script. */
+  extraFiles?: Record<string, string>;
 }
 
 /** Write a minimal native Debian source package (debhelper 13) that builds in a second or two. */
@@ -53,5 +55,6 @@ export function writeFixturePackage(dir: string, pkg: FixturePackage): string {
     '',
   ].join('\n'), 0o755);
   write('debian/install', `${pkg.name}.txt usr/share/${pkg.name}/\n`);
+  for (const [rel, text] of Object.entries(pkg.extraFiles ?? {})) write(rel, text, 0o755);
   return root;
 }

@@ -7,7 +7,7 @@ import { workflowsPath } from '../../workers/lib/workflow-source';
 let runtimeInstalled = false;
 
 /** Worker logs only at WARN in tests: failures stay readable. */
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {

@@ -4,6 +4,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, type KilnConfig } from '../../domain/config';
 import { KilnError } from '../../domain/errors';
 import { PROJECT_ROOT } from '../../domain/project-paths';
+import { temporalConnectionOptions } from '../../domain/temporal-connection';
 
 /** The embedded default: the config file shipped at the project root, serving examples/ports. */
 export const DEFAULT_CONFIG_FILE = path.join(PROJECT_ROOT, 'kiln.yaml');
@@ -28,9 +29,11 @@ export function loadProcessConfig(configFile: string): KilnConfig {
   return loadConfig(configFile);
 }
 
+/** The workers' connection, with the config's TLS (domain/temporal-connection.ts); Kiln's API connects the same way. */
 export async function connectWorker(config: KilnConfig): Promise<NativeConnection> {
+  const options = temporalConnectionOptions(config.temporal);
   try {
-    return await NativeConnection.connect({ address: config.temporal.address });
+    return await NativeConnection.connect(options);
   } catch (err) {
     throw new KilnError('TEMPORAL_UNAVAILABLE', `cannot reach Temporal at ${config.temporal.address}: ${String(err)}`);
   }

@@ -98,7 +98,10 @@ function portInUse(host: string, port: number): Promise<boolean> {
   });
 }
 
-/** Ready means: the frontend answers a real RPC, not just that the port is open. */
+/**
+ * Ready means: the frontend answers a real RPC, not just that the port is open. Plain gRPC: the dev server has no TLS,
+ * and the config refuses `temporal.tls` with `temporal.embedded` (domain/config/semantic-checks.ts).
+ */
 async function waitForFrontend(address: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

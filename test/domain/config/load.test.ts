@@ -103,8 +103,14 @@ describe('parseConfig: every field', () => {
   });
 
   it('refuses a client certificate without its key', () => {
-    expect(() => parseConfig(stringify({ ...full, temporal: { tls: { caFile: 'ca.pem', certFile: 'c.pem' } } }), BASE_DIR, {}))
+    expect(() => parseConfig(stringify({ ...full, temporal: { embedded: false, tls: { caFile: 'ca.pem', certFile: 'c.pem' } } }), BASE_DIR, {}))
       .toThrow('certFile and keyFile go together');
+  });
+
+  it('refuses temporal.tls with the embedded dev server (plain gRPC only), also when embedded is the default', () => {
+    for (const temporal of [{ embedded: true, tls: { caFile: 'ca.pem' } }, { tls: { caFile: 'ca.pem' } }]) {
+      expect(() => parseConfig(stringify({ ...full, temporal }), BASE_DIR, {})).toThrow('needs temporal.embedded: false');
+    }
   });
 
   it('merges per-tree build overrides into the global limits', () => {

@@ -1,0 +1,80 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { docker } from '../docker/engine';
+import { debianMirrors } from './debian-mirror';
+import { MirrorProxy } from './mirror-proxy';
+
+const exec = promisify(execFile);
+
+/** The internal network of dependency phases: no route out; the host answers on its gateway, the proxy only. */
+export const DEPS_NETWORK = 'kiln-build-deps';
+const BRIDGE = 'kiln-deps0';
+const CHAIN = 'KILN-BUILD-DEPS';
+
+export interface DepsNetwork {
+  name: string;
+  /** `http://<gateway>:<port>`: what apt in the container uses as its proxy. */
+  proxyUrl: string;
+}
+
+let ready: Promise<DepsNetwork> | undefined;
+
+/** Once per process: the network (made if missing), the proxy on its gateway, the host firewall rule. */
+export function depsNetwork(log: (line: string) => void = (l) => console.log(`kiln build worker: ${l}`)): Promise<DepsNetwork> {
+  ready ??= setUp(log).catch((err) => { ready = undefined; throw err; });
+  return ready;
+}
+
+async function setUp(log: (line: string) => void): Promise<DepsNetwork> {
+  const gateway = await ensureNetwork();
+  const proxy = await MirrorProxy.start(gateway, debianMirrors(), (line) => log(`mirror proxy: ${line}`));
+  await firewall(proxy.port, log);
+  return { name: DEPS_NETWORK, proxyUrl: proxy.url };
+}
+
+async function ensureNetwork(): Promise<string> {
+  const network = docker().getNetwork(DEPS_NETWORK);
+  let info = await network.inspect().catch(() => undefined) as NetworkInfo | undefined;
+  if (!info) {
+    await docker().createNetwork({
+      Name: DEPS_NETWORK,
+      Internal: true,
+      CheckDuplicate: true,
+      Labels: { 'org.kiln.managed': 'true' },
+      Options: { 'com.docker.network.bridge.name': BRIDGE },
+    }).catch((err: { statusCode?: number }) => { if (err.statusCode !== 409) throw err; });
+    info = await network.inspect() as NetworkInfo;
+  }
+  if (!info.Internal) throw new Error(`docker network ${DEPS_NETWORK} exists but is not internal: remove it (docker network rm ${DEPS_NETWORK})`);
+  const gateway = info.IPAM?.Config?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
+  if (!gateway) throw new Error(`docker network ${DEPS_NETWORK} has no IPv4 gateway`);
+  return gateway;
+}
+
+interface NetworkInfo {
+  Internal?: boolean;
+  IPAM?: { Config?: Array<{ Gateway?: string }> };
+}
+
+/**
+ * A container on the internal network can still reach every host port on its gateway: only the proxy's port is let
+ * in; the rest (the API, Temporal, an SSH server, anything bound to 0.0.0.0) is dropped. Best effort where iptables
+ * is not ours to change (then docs/SECURITY.md applies: bind host services to loopback).
+ */
+async function firewall(port: number, log: (line: string) => void): Promise<void> {
+  const ipt = (...args: string[]) => exec('iptables', ['-w', '5', ...args]);
+  const has = (...args: string[]) => ipt('-C', ...args).then(() => true, () => false);
+  try {
+    await ipt('-N', CHAIN).catch(() => undefined);
+    if (!(await has(CHAIN, '-j', 'DROP'))) await ipt('-A', CHAIN, '-j', 'DROP');
+    if (!(await has(CHAIN, '-p', 'tcp', '--dport', String(port), '-j', 'ACCEPT'))) await ipt('-I', CHAIN, '-p', 'tcp', '--dport', String(port), '-j', 'ACCEPT');
+    if (!(await has('INPUT', '-i', BRIDGE, '-j', CHAIN))) await ipt('-I', 'INPUT', '-i', BRIDGE, '-j', CHAIN);
+    const cleanup = () => {
+      try { execFileSync('iptables', ['-w', '5', '-D', CHAIN, '-p', 'tcp', '--dport', String(port), '-j', 'ACCEPT'], { stdio: 'ignore' }); } catch { /* gone already */ }
+    };
+    process.once('exit', cleanup);
+  } catch (err) {
+    log(`WARNING: cannot restrict host ports on ${BRIDGE} with iptables (${(err as Error).message.split('\n')[0]}); ` +
+      'dependency phases can reach host services bound to all addresses');
+  }
+}
