@@ -21,7 +21,7 @@ import { rollbackRoutes } from './routes/rollbacks';
 import { sessionRoutes } from './routes/session';
 import { treeRoutes } from './routes/trees';
 import { uiRoutes, type UiRouteOptions } from './routes/ui';
-import { webhookRoutes, type PushIntake } from './routes/webhooks';
+import { webhookRoutes, type PushIntake, type WebhookRouteOptions } from './routes/webhooks';
 
 export interface AppDeps {
   config: KilnConfig;
@@ -39,6 +39,8 @@ export interface AppDeps {
   logFollow?: LogFollowTimings;
   /** Timings of the web UI's live push pages (tests shorten them). */
   uiLive?: UiRouteOptions['live'];
+  /** Webhook intake's delivery record and published-commit check (default: under the data dir). */
+  webhooks?: Pick<WebhookRouteOptions, 'deliveries' | 'published'>;
   logger?: boolean;
 }
 
@@ -83,7 +85,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // First, so that every route after it is in the OpenAPI document.
   registerOpenApi(app, { publicUrl: config.api.publicUrl, readsRequireToken: config.api.readsRequireToken });
   void app.register(async (scope) => healthRoutes(scope, deps.health, { names: config.api.healthChecks }));
-  void app.register(webhookRoutes, { config, intake: deps.intake });
+  void app.register(webhookRoutes, { config, intake: deps.intake, ...deps.webhooks });
   void app.register(repoRoutes, { config });
   void app.register(metricsRoutes, { config, guard: api.readGuard });
   // The web UI (its routes are hidden from the OpenAPI document); it checks operators' tokens with the same verifier.

@@ -39,4 +39,6 @@ export class DataLayout {
   wip(push: PushRef): string { return path.join(this.root, 'wip', this.pushDir(push)); }
   wipLane(push: PushRef, lane: string): string { return path.join(this.wip(push), lane); }
   repo(tree: string, branch: string): string { return path.join(this.root, 'repos', tree, branchSegment(branch)); }
+  /** The webhook delivery IDs a tree's intake has seen (one per line, newest last): replays are answered "duplicate". */
+  webhookDeliveries(tree: string): string { return path.join(this.root, 'webhooks', `${tree}.deliveries`); }
 }

@@ -38,6 +38,15 @@ export interface Plan {
   limits: BuildLimitsInput;
 }
 
+/** `requestedBy` of pushes that webhooks start (`webhook` or `webhook:<pusher>`); operators are `api:<token>`. */
+export function webhookRequester(pusher?: string): string {
+  return pusher ? `webhook:${pusher}` : 'webhook';
+}
+
+export function isWebhookRequester(requestedBy: string): boolean {
+  return requestedBy === 'webhook' || requestedBy.startsWith('webhook:');
+}
+
 export interface PushInput {
   push: PushRef;
   requestedBy: string;

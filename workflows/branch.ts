@@ -42,7 +42,7 @@ export const branchStatusQuery = defineQuery<BranchStatus>('branchStatus');
 const RECENT_COMMITS = 500;
 const PUSHES_PER_RUN = 200;
 
-const { nextSnapshotNumber } = proxyActivities<PublishActivities>({
+const { nextSnapshotNumber, publishedCommitCovering } = proxyActivities<PublishActivities>({
   taskQueue: ORCHESTRATOR_TASK_QUEUE,
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
@@ -79,6 +79,14 @@ export async function branchWorkflow(input: BranchInput): Promise<void> {
   async function publishOne(request: PublishRequest): Promise<PublishResult> {
     if (request.kind === 'push' && request.seq <= lastPublishedSeq) {
       return { outcome: 'skipped', targets: [], reason: 'a newer push of this branch is already published' };
+    }
+    // Arrival order is not history: a replayed old webhook arrives last. Its commit must not replace a published
+    // descendant (operators' pushes may go back on purpose; rollbacks are their own kind).
+    if (request.kind === 'push' && request.fromWebhook) {
+      const published = await publishedCommitCovering(request.push);
+      if (published !== undefined) {
+        return { outcome: 'skipped', targets: [], reason: `commit ${request.push.commit} is the published ${published} or one of its ancestors` };
+      }
     }
     nextSnapshot ??= await nextSnapshotNumber({ tree: input.tree, branch: input.branch });
     const number = nextSnapshot++;

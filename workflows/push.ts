@@ -5,7 +5,7 @@ import {
 import type { OrchestratorActivities } from '../activities/orchestrator-activities';
 import type { BuildStatus } from '../domain/build-graph';
 import {
-  buildIdentity, buildLogPath, type ArchSummary, type Plan, type PushInput, type PushResult, type PushState, type PushStatus,
+  buildIdentity, buildLogPath, isWebhookRequester, type ArchSummary, type Plan, type PushInput, type PushResult, type PushState, type PushStatus,
 } from '../domain/push';
 import { archWorkflowId, branchWorkflowId } from '../domain/workflow-ids';
 import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queues';
@@ -168,6 +168,7 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
         try {
           await getExternalWorkflowHandle(branchWorkflowId(input.push.tree, input.push.branch)).signal(publishRequestedSignal, {
             kind: 'push', tree: input.push.tree, branch: input.push.branch, replyTo: workflowId, push: input.push, seq: input.seq ?? 0,
+            ...(isWebhookRequester(input.requestedBy) ? { fromWebhook: true } : {}),
           });
         } catch {
           published = { outcome: 'failed', targets: [], error: { type: 'BRANCH_NOT_RUNNING', message: 'the branch coordinator is not running; retry' } };

@@ -1,3 +1,4 @@
+import { ApplicationFailure } from '@temporalio/common';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,6 +8,21 @@ export interface TreeListing {
   /** directory path → git tree hash */
   trees: Map<string, string>;
   files: Set<string>;
+  /** Every blob (file or symlink) by path: its mode (`100644`, `100755`, `120000`), object and size in bytes. */
+  blobs: Map<string, { mode: string; object: string; size: number }>;
+  /**
+   * Paths listed more than once (a hand-made tree object; git itself never writes one): which entry an export ends
+   * with is up to tar, so no check of the listing can vouch for it.
+   */
+  duplicates: Set<string>;
+}
+
+/** A blob is larger than the caller's limit: its size is known, its content was not read. */
+export class BlobTooLargeError extends Error {
+  constructor(readonly file: string, readonly size: number, readonly limit: number) {
+    super(`${file} is ${size} bytes; at most ${limit} are read`);
+    this.name = 'BlobTooLargeError';
+  }
 }
 
 /**
@@ -50,27 +66,64 @@ export class TreeMirror {
     }
   }
 
-  /** Every directory at a commit with its git tree hash, and every file path. */
+  /** Every directory at a commit with its git tree hash, and every file path with its mode and size (`-l`). */
   async list(commit: string): Promise<TreeListing> {
-    const out = await this.git().raw(['ls-tree', '-r', '-t', '-z', '--full-tree', commit]);
+    const out = await this.git().raw(['ls-tree', '-r', '-t', '-l', '-z', '--full-tree', commit]);
     const trees = new Map<string, string>();
     const files = new Set<string>();
+    const blobs: TreeListing['blobs'] = new Map();
+    const duplicates = new Set<string>();
     for (const entry of out.split('\0')) {
-      const match = /^\d+ (tree|blob) ([0-9a-f]{40,64})\t(.+)$/s.exec(entry);
+      const match = /^(\d+) (tree|blob) ([0-9a-f]{40,64}) +(-|\d+)\t(.+)$/s.exec(entry);
       if (!match) continue;
-      if (match[1] === 'tree') trees.set(match[3], match[2]);
-      else files.add(match[3]);
+      const [, mode, type, object, size, file] = match;
+      if (trees.has(file) || blobs.has(file)) duplicates.add(file);
+      if (type === 'tree') {
+        trees.set(file, object);
+      } else {
+        files.add(file);
+        blobs.set(file, { mode, object, size: Number(size) });
+      }
     }
-    return { trees, files };
+    return { trees, files, blobs, duplicates };
   }
 
-  /** Read one file of a tree object (e.g. `<treeHash>:debian/control`), or undefined if absent. */
-  async readFile(treeHash: string, file: string): Promise<string | undefined> {
+  /**
+   * Read one file of a tree object (e.g. `<treeHash>:debian/control`), or undefined if absent. Its size is asked
+   * first (`git cat-file -s`): over `maxBytes`, BlobTooLargeError, and nothing is read.
+   */
+  async readFile(treeHash: string, file: string, maxBytes: number): Promise<string | undefined> {
+    const object = `${treeHash}:${file}`;
+    let size: number;
     try {
-      return await this.git().raw(['cat-file', 'blob', `${treeHash}:${file}`]);
+      size = Number((await this.git().raw(['cat-file', '-s', object])).trim());
     } catch {
       return undefined;
     }
+    if (!(size <= maxBytes)) throw new BlobTooLargeError(file, size, maxBytes);
+    return this.git().raw(['cat-file', 'blob', object]);
+  }
+
+  /** The contents of blobs by object ID, in one `git cat-file --batch`: callers pass small ones only (symlink targets). */
+  async readBlobs(objects: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    if (objects.length === 0) return found;
+    const out = await new Promise<Buffer>((resolve, reject) => {
+      const child = execFile('git', ['-C', this.dir, 'cat-file', '--batch'], { encoding: 'buffer', maxBuffer: 1 << 30 },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)));
+      child.stdin!.end(objects.map((o) => `${o}\n`).join(''));
+    });
+    let at = 0;
+    while (at < out.length) {
+      const eol = out.indexOf(0x0a, at);
+      const header = out.subarray(at, eol).toString('latin1').split(' ');
+      at = eol + 1;
+      if (header[1] === 'missing' || header.length < 3) continue;
+      const size = Number(header[2]);
+      found.set(header[0], out.subarray(at, at + size).toString('utf8'));
+      at += size + 1;
+    }
+    return found;
   }
 
   /** Export a package directory by tree hash: content-addressed, so exported once and shared by every push. */
@@ -81,14 +134,46 @@ export class TreeMirror {
     await fs.promises.mkdir(tmp, { recursive: true });
     await new Promise<void>((resolve, reject) => {
       const archive = execFile('git', ['-C', this.dir, 'archive', '--format=tar', treeHash], { encoding: 'buffer', maxBuffer: 1 << 30 });
-      const tar = execFile('tar', ['-x', '-C', tmp], (err) => (err ? reject(err) : resolve()));
+      const tar = execFile('tar', ['-x', '--no-same-owner', '-C', tmp], (err) => (err ? reject(err) : resolve()));
       archive.stdout!.pipe(tar.stdin!);
       archive.once('error', reject);
     });
+    // Planning refused recipes with escaping symlinks from the listing already; this is the check of what is really
+    // on disk, before the host shares it with anything.
+    const unsafe = await unsafeEntry(tmp);
+    if (unsafe !== undefined) {
+      await fs.promises.rm(tmp, { recursive: true, force: true });
+      // Retrying exports the same tree again: permanent.
+      throw ApplicationFailure.nonRetryable(`the export of tree ${treeHash} holds ${unsafe}: refused`, 'RECIPE_INVALID');
+    }
     await fs.promises.rename(tmp, target).catch(async (err: NodeJS.ErrnoException) => {
       // Another plan exported the same tree first: same content, keep theirs.
       if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
       await fs.promises.rm(tmp, { recursive: true, force: true });
     });
   }
+}
+
+/**
+ * The first entry of an exported recipe that is neither a directory, a regular file, nor a symlink resolving inside
+ * the recipe (followed by the kernel's rules: realpath), or undefined. Nothing is opened through a link.
+ */
+async function unsafeEntry(root: string): Promise<string | undefined> {
+  const realRoot = await fs.promises.realpath(root);
+  const dirs = [root];
+  while (dirs.length > 0) {
+    const dir = dirs.pop()!;
+    for (const entry of await fs.promises.readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      const shown = path.relative(root, full);
+      if (entry.isDirectory()) dirs.push(full);
+      else if (entry.isSymbolicLink()) {
+        const real = await fs.promises.realpath(full).catch(() => undefined);
+        // Dangling: its target, as written, must still stay inside (the link may later be resolved elsewhere).
+        const target = real ?? path.resolve(await fs.promises.realpath(dir), await fs.promises.readlink(full));
+        if (target !== realRoot && !target.startsWith(realRoot + path.sep)) return `a symlink leaving it (${shown})`;
+      } else if (!entry.isFile()) return `a special file (${shown})`;
+    }
+  }
+  return undefined;
 }

@@ -1,12 +1,16 @@
 import type { PackageFormat } from '../../domain/config';
 import { parseDebRecipe } from '../../domain/formats/deb/recipe';
 import type { PlanRecipe } from '../../domain/plan/plan-builds';
+import { escapingSymlink, recipeSizeProblem, RECIPE_FILE_MAX_BYTES, SYMLINK_TARGET_MAX_BYTES } from '../../domain/plan/recipe-limits';
 import type { PlanError } from '../../domain/push';
-import type { TreeMirror } from '../git/mirror';
+import { BlobTooLargeError, type TreeListing, type TreeMirror } from '../git/mirror';
+
+const SYMLINK = '120000';
 
 /**
  * Every package directory at a commit (a directory holding debian/control), read and parsed. A recipe that cannot
- * be read becomes a PlanError for that package; it never stops the others.
+ * be read becomes a PlanError for that package; it never stops the others. Sizes are checked before anything is
+ * read or exported (domain/plan/recipe-limits.ts): RECIPE_TOO_LARGE; a symlink leaving the package: RECIPE_INVALID.
  */
 export async function readRecipes(mirror: TreeMirror, format: PackageFormat, commit: string): Promise<{ recipes: PlanRecipe[]; invalid: PlanError[] }> {
   if (format !== 'deb') throw new Error(`format ${format} has no recipe reader`);
@@ -16,12 +20,24 @@ export async function readRecipes(mirror: TreeMirror, format: PackageFormat, com
     .map((f) => f.slice(0, -'/debian/control'.length))
     .filter((d) => !d.includes('/debian/')) // a debian/ inside a package's own sources is not a package
     .sort();
+  const contents = packageContents(listing, new Set(dirs));
+  // Symlink targets are read only when small: a longer one refuses its package without being read.
+  const targets = await mirror.readBlobs([...new Set([...contents.values()]
+    .flatMap((c) => c.symlinks.filter((l) => l.size <= SYMLINK_TARGET_MAX_BYTES).map((l) => l.object)))]);
   const recipes: PlanRecipe[] = [];
   const invalid: PlanError[] = [];
   for (const dir of dirs) {
     const treeHash = listing.trees.get(dir)!;
-    const control = await mirror.readFile(treeHash, 'debian/control');
-    const changelog = await mirror.readFile(treeHash, 'debian/changelog');
+    let control: string | undefined;
+    let changelog: string | undefined;
+    try {
+      control = await mirror.readFile(treeHash, 'debian/control', RECIPE_FILE_MAX_BYTES);
+      changelog = await mirror.readFile(treeHash, 'debian/changelog', RECIPE_FILE_MAX_BYTES);
+    } catch (err) {
+      if (!(err instanceof BlobTooLargeError)) throw err;
+      invalid.push({ dir, code: 'RECIPE_TOO_LARGE', message: `${dir}: ${err.message}` });
+      continue;
+    }
     if (changelog === undefined) {
       invalid.push({ dir, code: 'RECIPE_INVALID', message: `${dir}: debian/changelog is missing` });
       continue;
@@ -32,6 +48,19 @@ export async function readRecipes(mirror: TreeMirror, format: PackageFormat, com
       continue;
     }
     const r = parsed.recipe;
+    const content = contents.get(dir)!;
+    const tooLarge = recipeSizeProblem(content.files, content.bytes);
+    if (tooLarge !== undefined) {
+      invalid.push({ dir, source: r.source, code: 'RECIPE_TOO_LARGE', message: `${dir}: ${tooLarge}` });
+      continue;
+    }
+    const escaping = content.duplicate !== undefined
+      ? `${content.duplicate} is listed twice in the git tree (a hand-made tree object): not exported`
+      : symlinkProblem(content.symlinks, targets);
+    if (escaping !== undefined) {
+      invalid.push({ dir, source: r.source, code: 'RECIPE_INVALID', message: `${dir}: ${escaping}` });
+      continue;
+    }
     recipes.push({
       dir,
       treeHash,
@@ -42,4 +71,43 @@ export async function readRecipes(mirror: TreeMirror, format: PackageFormat, com
     });
   }
   return { recipes, invalid };
+}
+
+interface PackageContent {
+  files: number;
+  bytes: number;
+  /** Paths relative to the package directory. */
+  symlinks: Array<{ path: string; object: string; size: number }>;
+  /** A path the listing holds twice, if any. */
+  duplicate?: string;
+}
+
+/** What each package directory holds, from the listing: one pass over the blobs, each charged to its package. */
+function packageContents(listing: TreeListing, dirs: ReadonlySet<string>): Map<string, PackageContent> {
+  const contents = new Map<string, PackageContent>([...dirs].map((d) => [d, { files: 0, bytes: 0, symlinks: [] }]));
+  for (const [file, blob] of listing.blobs) {
+    // Every package directory the file is under (packages nest rarely, but each exports its whole tree).
+    for (let slash = file.lastIndexOf('/'); slash > 0; slash = file.lastIndexOf('/', slash - 1)) {
+      const content = contents.get(file.slice(0, slash));
+      if (!content) continue;
+      content.files++;
+      content.bytes += blob.size;
+      if (blob.mode === SYMLINK) content.symlinks.push({ path: file.slice(slash + 1), object: blob.object, size: blob.size });
+    }
+  }
+  for (const file of listing.duplicates) {
+    for (const [dir, content] of contents) if (file.startsWith(`${dir}/`)) content.duplicate ??= file.slice(dir.length + 1);
+  }
+  return contents;
+}
+
+function symlinkProblem(symlinks: PackageContent['symlinks'], targets: ReadonlyMap<string, string>): string | undefined {
+  const links = new Map<string, string>();
+  for (const link of symlinks) {
+    const target = targets.get(link.object);
+    if (link.size > SYMLINK_TARGET_MAX_BYTES || target === undefined) return `the symlink ${link.path} has no usable target`;
+    links.set(link.path, target);
+  }
+  const escaping = escapingSymlink(links);
+  return escaping === undefined ? undefined : `the symlink ${escaping} (-> ${links.get(escaping)}) points outside the package directory`;
 }

@@ -4,7 +4,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { readJsonIfExists } from '../../domain/atomic-file';
 import type { KilnConfig, TreeConfig } from '../../domain/config';
-import type { DataLayout } from '../../domain/data-layout';
+import type { DataLayout, PushRef } from '../../domain/data-layout';
 import { KilnError } from '../../domain/errors';
 import { trustedComment } from '../../domain/publish/apt-index';
 import { composeSnapshot, ComposeError, type BuiltSource } from '../../domain/publish/compose-snapshot';
@@ -12,6 +12,7 @@ import type { PublishRequest, PublishTargetResult, SnapshotToSign } from '../../
 import type { SnapshotSource } from '../../domain/publish/snapshot-manifest';
 import type { Plan, PushStatus } from '../../domain/push';
 import type { BuildRecord } from '../builder/build-package';
+import { publishedCommitCovering } from '../plan/published-state';
 import { BranchRepo, sha256, type Signatures } from './branch-repo';
 import { PublishTargetError, runPublishTarget, toApplicationFailure } from './targets';
 import { suiteOf, targetsOf } from '../../domain/config';
@@ -86,6 +87,10 @@ export function createPublishActivities({ config, layout }: { config: KilnConfig
   }
 
   return {
+    /** The published commit when publishing `push` would go back to it or an ancestor (webhook pushes ask). */
+    async publishedCommitCovering(push: PushRef): Promise<string | undefined> {
+      return publishedCommitCovering(layout, push);
+    },
     async nextSnapshotNumber({ tree, branch }: { tree: string; branch: string }): Promise<number> {
       return repoOf(tree, branch).highestNumber() + 1;
     },

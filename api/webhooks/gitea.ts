@@ -24,6 +24,7 @@ function extract(payload: Readonly<Record<string, unknown>>): PushFields {
 function adapter(provider: WebhookProvider, prefix: 'Gitea' | 'Forgejo'): ProviderAdapter {
   return {
     provider,
+    deliveryHeaders: prefix === 'Gitea' ? ['X-Gitea-Delivery'] : ['X-Forgejo-Delivery', 'X-Gitea-Delivery'],
     verify(headers, rawBody, secret) {
       const header = `X-${prefix}-Signature`;
       verifyHmacSha256(header, headerValue(headers, header), '', rawBody, secret);

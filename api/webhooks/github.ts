@@ -9,6 +9,7 @@ import { verifyHmacSha256 } from './verify';
 
 export const github: ProviderAdapter = {
   provider: 'github',
+  deliveryHeaders: ['X-GitHub-Delivery'],
   verify(headers, rawBody, secret) {
     verifyHmacSha256('X-Hub-Signature-256', headerValue(headers, 'X-Hub-Signature-256'), 'sha256=', rawBody, secret);
   },

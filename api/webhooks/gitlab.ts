@@ -10,6 +10,7 @@ import { verifyToken } from './verify';
 
 export const gitlab: ProviderAdapter = {
   provider: 'gitlab',
+  deliveryHeaders: ['X-Gitlab-Event-UUID'],
   verify(headers, _rawBody, secret) {
     verifyToken('X-Gitlab-Token', headerValue(headers, 'X-Gitlab-Token'), secret);
   },

@@ -3,6 +3,7 @@ import { detectProvider } from './detect-provider';
 import { forgejo, gitea } from './gitea';
 import { github } from './github';
 import { gitlab } from './gitlab';
+import { headerValue } from './headers';
 import { classifyPush, parseJsonBody } from './payload';
 import type { ProviderAdapter, WebhookProvider, WebhookRequest, WebhookResult } from './types';
 
@@ -27,5 +28,10 @@ export function handleWebhook(request: WebhookRequest): WebhookResult {
 
   const ignored = adapter.ignoreEvent(request.headers);
   if (ignored !== undefined) return { kind: 'ignored', reason: ignored };
-  return classifyPush(adapter.extract(parseJsonBody(request.rawBody)), request.branches);
+  const result = classifyPush(adapter.extract(parseJsonBody(request.rawBody)), request.branches);
+  // Only now, after the signature or token was checked, is the delivery ID worth anything: the route records it, so
+  // a caller without the secret cannot fill the record with IDs. (The ID header itself is not signed; a replay
+  // under a new ID is caught by the route's check against the published commit.)
+  const deliveryId = adapter.deliveryHeaders.map((h) => headerValue(request.headers, h)).find((v) => v !== undefined);
+  return result.kind === 'push' && deliveryId !== undefined ? { ...result, deliveryId } : result;
 }

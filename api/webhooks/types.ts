@@ -16,6 +16,8 @@ export interface PushEvent {
   readonly before: string;
   readonly repositoryUrl?: string;
   readonly pusher?: string;
+  /** The forge's ID of this delivery (a redelivery repeats it), when it sent one. */
+  readonly deliveryId?: string;
 }
 
 export interface IgnoredEvent {
@@ -52,6 +54,8 @@ export interface PushFields {
 /** What differs between providers: how to authenticate, which event header, where the fields are. */
 export interface ProviderAdapter {
   readonly provider: WebhookProvider;
+  /** Headers naming the delivery, in order of preference (not covered by the signature: see handle-webhook.ts). */
+  readonly deliveryHeaders: readonly string[];
   /** Throws WEBHOOK_SIGNATURE_INVALID unless the request carries the right token or signature. */
   verify(headers: WebhookHeaders, rawBody: Buffer, secret: Secret): void;
   /** undefined for a push event; otherwise why the event is ignored (ping, test hook, other event type). */

@@ -4,7 +4,11 @@ import type { PushRef } from '../data-layout';
 
 /** What the branch coordinator queues: publish a built push, or roll back to an older snapshot. */
 export type PublishRequest =
-  | { kind: 'push'; tree: string; branch: string; replyTo: string; push: PushRef; seq: number }
+  | {
+      kind: 'push'; tree: string; branch: string; replyTo: string; push: PushRef; seq: number;
+      /** The push came from a webhook: it is not published when its commit is the published one or an ancestor. */
+      fromWebhook?: boolean;
+    }
   | { kind: 'rollback'; tree: string; branch: string; replyTo: string; to?: number };
 
 /** A staged, unsigned snapshot: the Release to sign, and what identifies it. */

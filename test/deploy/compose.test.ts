@@ -113,6 +113,9 @@ describe('docker-compose.yml', () => {
       expect(mount!.mode, name).toBe(name === 'api' ? 'ro' : 'rw');
     }
     expect(withDefaults(services.temporal.command as string)).toContain(`--db-filename ${config.dataDir}/temporal.db`);
+    // The one place the API writes: the webhook delivery IDs it has acted on (api/intake/delivery-record.ts).
+    const webhooks = mounts(services.api).find((m) => withDefaults(m.target) === `${config.dataDir}/webhooks`);
+    expect(webhooks && { ...webhooks, source: withDefaults(webhooks.source) }).toEqual({ source: `${config.dataDir}/webhooks`, target: webhooks?.target, mode: 'rw' });
   });
 
   it('points the config at the compose Temporal server, run by compose rather than by Kiln', () => {

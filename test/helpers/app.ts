@@ -1,4 +1,4 @@
-import { buildApp } from '../../api/app';
+import { buildApp, type AppDeps } from '../../api/app';
 import type { PushIntake } from '../../api/routes/webhooks';
 import { parseConfig, type KilnConfig } from '../../domain/config';
 import type { PushRef } from '../../domain/data-layout';
@@ -16,12 +16,15 @@ export function routeTestConfig(): KilnConfig {
 }
 
 /** The app with an intake that records what it was asked to start (route tests check what reached it). */
-export function routeTestApp(health = { temporal: async () => undefined, docker: async () => undefined }) {
+export function routeTestApp(
+  health = { temporal: async () => undefined, docker: async () => undefined },
+  webhooks: AppDeps['webhooks'] = {},
+) {
   const started: Array<{ push: PushRef; requestedBy: string }> = [];
   const intake: PushIntake = async (push, requestedBy) => {
     started.push({ push, requestedBy });
     return { workflowId: `push/${push.tree}/${push.branch}/${push.commit}` };
   };
-  const app = buildApp({ config: routeTestConfig(), health, intake });
+  const app = buildApp({ config: routeTestConfig(), health, intake, webhooks });
   return { app, started };
 }

@@ -24,8 +24,11 @@ describe('branch coordinator publish order', () => {
   const assembled: Recorded[] = [];
   const switched: number[] = [];
 
+  /** Commits the stand-in calls "the published one or an ancestor of it". */
+  const covered = new Set<string>();
   const publishStandIns: Partial<PublishActivities> = {
     async nextSnapshotNumber() { return 1; },
+    async publishedCommitCovering({ commit }) { return covered.has(commit) ? 'f'.repeat(40) : undefined; },
     async assembleSnapshot({ number, request }: { number: number; request: PublishRequest }): Promise<SnapshotToSign> {
       assembled.push({ number, seq: request.kind === 'push' ? request.seq : 0 });
       const commit = request.kind === 'push' ? request.push.commit : 'rollback';
@@ -81,6 +84,31 @@ describe('branch coordinator publish order', () => {
 
     expect(assembled).toEqual([{ number: 1, seq: 2 }, { number: 2, seq: 3 }]);
     expect(switched).toEqual([1, 2]);
+    await handle.terminate('test over');
+  });
+
+  it('never publishes a webhook push whose commit is the published one or an ancestor; an operator push may', async () => {
+    const tree = uniqueId('replay');
+    const branch = 'main';
+    const handle = await t.client.workflow.signalWithStart<typeof branchWorkflow, []>('branchWorkflow', {
+      workflowId: branchWorkflowId(tree, branch), taskQueue: ORCHESTRATOR_TASK_QUEUE, args: [{ tree, branch }], signal: wakeSignal, signalArgs: [],
+    });
+    const commit = (c: string) => c.repeat(40);
+    const request = (seq: number, c: string, fromWebhook: boolean): PublishRequest => ({
+      kind: 'push', tree, branch, replyTo: `${tree}-reply-${seq}`, seq, push: { tree, branch, commit: commit(c) },
+      ...(fromWebhook ? { fromWebhook: true } : {}),
+    });
+    covered.add(commit('a'));
+    const before = { assembled: assembled.length, switched: switched.length };
+
+    // A replayed old webhook: newest in arrival order (seq 10), but its commit is behind what is published.
+    await handle.signal(publishRequestedSignal, request(10, 'a', true));
+    // An operator's push of that same commit goes back on purpose; then a new webhook push goes forward.
+    await handle.signal(publishRequestedSignal, request(11, 'a', false));
+    await handle.signal(publishRequestedSignal, request(12, 'b', true));
+    await until('two publishes', () => switched.length === before.switched + 2, 30_000, 100);
+
+    expect(assembled.slice(before.assembled).map((a) => a.seq)).toEqual([11, 12]);
     await handle.terminate('test over');
   });
 });
