@@ -10,7 +10,7 @@ tools=${KILN_TOOLS_DIR:-$root/.tools}
 temporal_version=v1.5.1   # newest temporalio/cli tag without replace directives (see docs/ARCHITECTURE.md)
 suites=(bookworm)
 arches=(amd64 i386)
-apt_packages=(docker.io btrfs-progs iptables debootstrap minisign gnupg apt-utils dpkg-dev rsync xz-utils curl git ca-certificates
+apt_packages=(docker.io btrfs-progs iptables procps debootstrap minisign gnupg apt-utils dpkg-dev rsync xz-utils curl git ca-certificates
   chromium fonts-dejavu-core)  # chromium: the web UI's browser test (driven by playwright-core)
 
 step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
