@@ -4,13 +4,11 @@ import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestPush } from '../../api/intake/request-push';
 import type { KilnConfig } from '../../domain/config';
-import type { PushStatus } from '../../domain/push';
-import { pushStatusQuery } from '../../workflows/messages';
-import type { pushWorkflow } from '../../workflows/push';
 import { testConfig } from '../helpers/config';
 import { writeFixturePackage } from '../helpers/deb-fixtures';
 import { kilnWorkers } from '../helpers/kiln-workers';
 import { PortsRepo } from '../helpers/ports-repo';
+import { pushStatusUntil } from '../helpers/push-status';
 import { connectToTestServer, type TemporalTestContext } from '../helpers/temporal';
 
 // A hostile recipe inside an ordinary push, through the whole workflow: it ends as one failed build after one
@@ -44,22 +42,9 @@ describe('a push with a hostile recipe', () => {
     repo?.cleanup();
   });
 
-  async function statusUntil(workflowId: string, until: (s: PushStatus) => boolean, timeoutMs = 150_000): Promise<PushStatus> {
-    const deadline = Date.now() + timeoutMs;
-    let last: PushStatus | undefined;
-    while (Date.now() < deadline) {
-      try {
-        last = await t.client.workflow.getHandle<typeof pushWorkflow>(workflowId).query(pushStatusQuery);
-        if (until(last)) return last;
-      } catch { /* not started yet */ }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    throw new Error(`timed out; last status: ${JSON.stringify(last, null, 1)}`);
-  }
-
   it('fails the hostile build once, clearly, and builds the rest', async () => {
     const { workflowId } = await requestPush(t.client, { tree: config.trees[0].name, branch: 'main', commit: repo.git('rev-parse', 'HEAD') }, 'test');
-    const status = await statusUntil(workflowId, (s) => s.state === 'failed');
+    const status = await pushStatusUntil(t.client, workflowId, (s) => s.state === 'failed', 150_000);
     const byId = new Map(status.builds.map((b) => [b.id, b]));
     expect(byId.get('kiln-h-lib/amd64')!.state).toBe('succeeded');
     expect(byId.get('kiln-h-app/amd64')!.state).toBe('succeeded');

@@ -13,6 +13,7 @@ import { testConfig } from '../helpers/config';
 import { writeFixturePackage } from '../helpers/deb-fixtures';
 import { kilnWorkers } from '../helpers/kiln-workers';
 import { PortsRepo } from '../helpers/ports-repo';
+import { pushStatusUntil } from '../helpers/push-status';
 import { connectToTestServer, type TemporalTestContext } from '../helpers/temporal';
 
 // The push workflow on the real Temporal server and the real Docker engine, with small fixture packages:
@@ -57,19 +58,8 @@ describe('push workflow', () => {
     return workflowId;
   }
 
-  /** Poll the push's status query until `until` holds (the push workflow may not exist for a moment). */
-  async function statusUntil(workflowId: string, until: (s: PushStatus) => boolean, timeoutMs = 120_000): Promise<PushStatus> {
-    const deadline = Date.now() + timeoutMs;
-    let last: PushStatus | undefined;
-    while (Date.now() < deadline) {
-      try {
-        last = await handle(workflowId).query(pushStatusQuery);
-        if (until(last)) return last;
-      } catch { /* not started yet */ }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    throw new Error(`timed out; last status: ${JSON.stringify(last, null, 1)}`);
-  }
+  const statusUntil = (workflowId: string, until: (s: PushStatus) => boolean, timeoutMs?: number) =>
+    pushStatusUntil(t.client, workflowId, until, timeoutMs);
 
   /** Build records = keys built by a container; a reused build adds none. */
   const builtKeys = () => fs.readdirSync(path.join(config.dataDir, 'builds')).filter((f) => f.endsWith('.json')).length;
