@@ -1,11 +1,13 @@
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { suiteOf, type KilnConfig } from '../domain/config';
 import { trustedComment as makeTrustedComment } from '../domain/publish/apt-index';
 import { sign } from '../domain/signing/minisign';
 import { checkReleaseAgrees, parseRelease, ReleaseRejected, type ReleaseIdentity } from '../domain/signing/release-check';
-import * as path from 'node:path';
 import { KeyLock } from './builder/key-lock';
 import { AuditLog, type AuditCaller, type AuditRecord } from './signer/audit-log';
 import type { SignerKeys } from './signer/signer-keys';
@@ -92,6 +94,20 @@ function callerOf(): AuditRecord['caller'] {
     taskQueue: info.taskQueue,
   };
   return caller;
+}
+
+/**
+ * A state lock naming this host and this very pid was left by an earlier life of this signer (a container restarted
+ * after SIGKILL is pid 1 on the same hostname again): this process holds it at most once, between the queue's turns,
+ * so it is stale. KeyLock would wait its STALE_MS for it, long enough to time out the first sign attempt.
+ */
+async function removeOwnStaleLock(file: string): Promise<void> {
+  try {
+    const owner = JSON.parse(await fs.promises.readFile(file, 'utf8')) as { host?: string; pid?: number };
+    if (owner.host === os.hostname() && owner.pid === process.pid) await fs.promises.rm(file, { force: true });
+  } catch {
+    // No lock, or a torn one: KeyLock deals with it.
+  }
 }
 
 export interface SignerActivityOptions {
@@ -230,6 +246,7 @@ export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig
   return {
     async signRelease(request: SignRequest): Promise<SignResult> {
       const run = queue.then(async () => {
+        await removeOwnStaleLock(lockFile);
         let lock: KeyLock | undefined;
         while (!(lock = await KeyLock.tryAcquire(lockFile))) await new Promise((r) => setTimeout(r, 50));
         try {

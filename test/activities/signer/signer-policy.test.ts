@@ -195,6 +195,16 @@ describe('signer policy', () => {
     expect(audit(dir).map((l) => [l.outcome, l.snapshot, l.retry])).toEqual([['signed', 1, false], ['signed', 2, true]]);
   }, SLOW);
 
+  it('takes over a state lock its own pid left on this host (a restarted container is pid 1 again) without waiting', async () => {
+    const dir = freshDir();
+    const { signRelease } = createSignerActivities(keys, signerConfig(dir));
+    fs.writeFileSync(path.join(dir, 'signer-state.json.lock'), JSON.stringify({ host: os.hostname(), pid: process.pid, at: new Date().toISOString() }));
+    const started = Date.now();
+    await signRelease(signRequest(1));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(fs.existsSync(path.join(dir, 'signer-state.json.lock'))).toBe(false);
+  }, SLOW);
+
   it('audits a caller\'s strings as data: a newline in a tree name cannot forge an audit line', async () => {
     const dir = freshDir();
     const { signRelease } = createSignerActivities(keys, signerConfig(dir));
