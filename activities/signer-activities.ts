@@ -1,15 +1,31 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { suiteOf, type KilnConfig } from '../domain/config';
+import { trustedComment as makeTrustedComment } from '../domain/publish/apt-index';
 import { sign } from '../domain/signing/minisign';
+import { checkReleaseAgrees, parseRelease, ReleaseRejected, type ReleaseIdentity } from '../domain/signing/release-check';
+import { KeyLock } from './builder/key-lock';
+import { AuditLog, type AuditCaller, type AuditRecord } from './signer/audit-log';
 import type { SignerKeys } from './signer/signer-keys';
+import { SignerState, STATE_FILE } from './signer/signer-state';
 
-export interface SignRequest {
+/**
+ * What the publish workflow asks the signer: the Release text and what it must be. The signer checks the text is a
+ * Release Kiln writes, for a tree, branch and suite of its configuration, agreeing with these fields, and for a
+ * snapshot newer than the last it signed for the branch; then it makes the trusted comment from these fields.
+ */
+export interface SignRequest extends ReleaseIdentity {
   /** The small index file to sign (a Release file), never the repository. */
   release: string;
-  /** Names what is signed, e.g. tree, branch, snapshot and commit: it is covered by the signature. */
-  trustedComment: string;
+  /**
+   * Optional, from callers of before the signer made the comment itself: when present it must be exactly the comment
+   * the signer makes from the fields (tree, branch, suite, snapshot, commit), or the request is refused.
+   */
+  trustedComment?: string;
 }
 
 export interface SignResult {
@@ -32,45 +48,216 @@ export interface SignResult {
   };
 }
 
-const MAX_RELEASE_BYTES = 4 * 1024 * 1024;
+type RefusalCode = 'SIGN_REQUEST_INVALID' | 'SIGN_UNKNOWN_TREE' | 'SIGN_SNAPSHOT_OLD' | 'SIGN_RATE_LIMITED';
 
-/** Activities of the signer worker (task queue `sign`): the only code that holds the final keys. */
-export function createSignerActivities(keys: SignerKeys, keysDir: string) {
+/** A request the signer will not sign: audited, then answered as an ApplicationFailure of that type. */
+class Refusal extends Error {
+  constructor(readonly code: RefusalCode, message: string, readonly retryAfterMs?: number) { super(message); }
+
+  toFailure(): ApplicationFailure {
+    // Rate limited: retryable. The publish is legitimate as far as the signer knows, and its retry policy (every
+    // 30 s at most, no attempt limit) brings it back once the minute has passed; failing it for good would need a
+    // new push. A flood is still capped: every attempt is counted against the same limit and audited.
+    if (this.code === 'SIGN_RATE_LIMITED') {
+      return ApplicationFailure.create({ message: this.message, type: this.code, nonRetryable: false, nextRetryDelay: this.retryAfterMs });
+    }
+    // The rest would be refused again, whatever the time: not retried.
+    return ApplicationFailure.nonRetryable(this.message, this.code);
+  }
+}
+
+const MINUTE_MS = 60_000;
+const MAX_AUDITED_STRING = 200;
+
+/** A caller's value as the audit log keeps it: strings cut short, anything else by its type. */
+function clip(value: unknown): unknown {
+  if (typeof value === 'string') return value.length > MAX_AUDITED_STRING ? `${value.slice(0, MAX_AUDITED_STRING)}…` : value;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) return value;
+  return `(${value === null ? 'null' : typeof value})`;
+}
+
+/** The Temporal execution that asked, from the activity's Info (the scheduling worker's identity is not in it). */
+function callerOf(): AuditRecord['caller'] {
+  let info: ReturnType<typeof Context.current>['info'];
+  try {
+    info = Context.current().info;
+  } catch {
+    return { outside: 'no Temporal activity context' };
+  }
+  const caller: AuditCaller = {
+    namespace: info.workflowNamespace ?? info.activityNamespace,
+    workflowId: info.workflowExecution?.workflowId,
+    runId: info.workflowExecution?.runId,
+    workflowType: info.workflowType,
+    activityId: info.activityId,
+    attempt: info.attempt,
+    taskQueue: info.taskQueue,
+  };
+  return caller;
+}
+
+/**
+ * A state lock naming this host and this very pid was left by an earlier life of this signer (a container restarted
+ * after SIGKILL is pid 1 on the same hostname again): this process holds it at most once, between the queue's turns,
+ * so it is stale. KeyLock would wait its STALE_MS for it, long enough to time out the first sign attempt.
+ */
+async function removeOwnStaleLock(file: string): Promise<void> {
+  try {
+    const owner = JSON.parse(await fs.promises.readFile(file, 'utf8')) as { host?: string; pid?: number };
+    if (owner.host === os.hostname() && owner.pid === process.pid) await fs.promises.rm(file, { force: true });
+  } catch {
+    // No lock, or a torn one: KeyLock deals with it.
+  }
+}
+
+export interface SignerActivityOptions {
+  /** Milliseconds since the epoch; tests move time. */
+  now?: () => number;
+}
+
+/**
+ * Activities of the signer worker (task queue `sign`): the only code that holds the final keys. `config` is the
+ * signer's own loaded configuration: its trees, branches and suites are all it signs for. Reads (and, at start,
+ * checks) `signer-state.json` in the keys dir: SIGNER_STATE_INVALID when it is not one the signer wrote.
+ */
+export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig, 'signer' | 'trees'>, options: SignerActivityOptions = {}) {
+  const now = options.now ?? Date.now;
+  // Checked now, so a bad state file stops the signer at start; read again under its lock for every request, so two
+  // signer processes sharing a keys dir cannot both sign one snapshot number (each keeps its own rate window).
+  let state = SignerState.load(config.signer.keysDir);
+  const lockFile = path.join(config.signer.keysDir, `${STATE_FILE}.lock`);
+  const audit = new AuditLog(config.signer.keysDir);
+  /** When the signatures of the last minute were made (attempted), oldest first. */
+  const recent: number[] = [];
+  // One request at a time: the snapshot check, the state and the rate window are read and written in one piece.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function check(request: SignRequest): { id: ReleaseIdentity; data: Buffer; sha256: string; comment: string; architectures: readonly string[] } {
+    if (typeof request !== 'object' || request === null) throw new Refusal('SIGN_REQUEST_INVALID', 'a sign request is an object');
+    for (const field of ['tree', 'branch', 'suite', 'commit', 'release'] as const) {
+      if (typeof request[field] !== 'string' || request[field] === '') {
+        throw new Refusal('SIGN_REQUEST_INVALID', `a sign request needs ${field} (a non-empty string)`);
+      }
+    }
+    if (!Number.isSafeInteger(request.snapshot) || request.snapshot < 1) {
+      throw new Refusal('SIGN_REQUEST_INVALID', 'a sign request needs snapshot, a whole number from 1');
+    }
+    if (request.trustedComment !== undefined && typeof request.trustedComment !== 'string') {
+      throw new Refusal('SIGN_REQUEST_INVALID', 'a sign request\'s trustedComment, when given, is a string');
+    }
+    const id: ReleaseIdentity = { tree: request.tree, branch: request.branch, suite: request.suite, snapshot: request.snapshot, commit: request.commit };
+
+    const tree = config.trees.find((t) => t.name === id.tree);
+    if (!tree) throw new Refusal('SIGN_UNKNOWN_TREE', `no tree named "${id.tree}" is configured on the signer`);
+    if (!tree.branches.includes(id.branch)) throw new Refusal('SIGN_UNKNOWN_TREE', `branch "${id.branch}" of tree ${id.tree} is not configured on the signer`);
+    const suite = suiteOf(tree, id.branch);
+    if (suite !== id.suite) throw new Refusal('SIGN_UNKNOWN_TREE', `${id.tree}/${id.branch} publishes suite ${suite} on the signer, not "${id.suite}"`);
+
+    try {
+      checkReleaseAgrees(parseRelease(request.release), id, tree.architectures);
+    } catch (err) {
+      if (err instanceof ReleaseRejected) throw new Refusal('SIGN_REQUEST_INVALID', `not a Release Kiln would write for ${id.tree}/${id.branch} snapshot ${id.snapshot}: ${err.message}`);
+      throw err;
+    }
+    const comment = makeTrustedComment(id);
+    if (request.trustedComment !== undefined && request.trustedComment !== comment) {
+      throw new Refusal('SIGN_REQUEST_INVALID', `the trusted comment "${request.trustedComment}" is not the signer's "${comment}"`);
+    }
+    const data = Buffer.from(request.release, 'utf8');
+    return { id, data, sha256: crypto.createHash('sha256').update(data).digest('hex'), comment, architectures: tree.architectures };
+  }
+
+  /**
+   * Only forward: a snapshot number greater than the last one signed for the branch. Rollbacks keep working: a
+   * rollback republishes an older snapshot's packages as a NEW snapshot with the next number (workflows/rollback.ts,
+   * branch.ts `nextSnapshot++`, publish-activities `assemble`), so it is signed like any publish; an old number is
+   * never signed again, and apt never sees a Release older than one it has. The same number with the same Release
+   * (a Temporal retry after the signer died between signing and answering) is signed again: it adds nothing new.
+   */
+  function checkForward(id: ReleaseIdentity, sha256: string): { retry: boolean } {
+    const last = state.last(id.tree, id.branch);
+    if (!last || id.snapshot > last.snapshot) return { retry: false };
+    if (id.snapshot === last.snapshot && sha256 === last.releaseSha256) return { retry: true };
+    throw new Refusal('SIGN_SNAPSHOT_OLD', id.snapshot === last.snapshot
+      ? `snapshot ${id.snapshot} of ${id.tree}/${id.branch} was signed with another Release (SHA-256 ${last.releaseSha256}); a new Release needs a new snapshot number`
+      : `snapshot ${id.snapshot} of ${id.tree}/${id.branch} is not newer than snapshot ${last.snapshot}, signed ${last.at}`);
+  }
+
+  /** At most signaturesPerMinute attempts in any 60 s; the next one is counted when it passes. */
+  function checkRate(at: number): void {
+    while (recent.length > 0 && recent[0] <= at - MINUTE_MS) recent.shift();
+    if (recent.length >= config.signer.signaturesPerMinute) {
+      const retryAfterMs = Math.max(1_000, recent[0] + MINUTE_MS - at);
+      throw new Refusal('SIGN_RATE_LIMITED', `the signer made ${recent.length} signatures in the last minute (signer.signaturesPerMinute: ${config.signer.signaturesPerMinute}); try again in ${Math.ceil(retryAfterMs / 1000)} s`, retryAfterMs);
+    }
+    recent.push(at);
+  }
+
+  async function handle(request: SignRequest): Promise<SignResult> {
+    const caller = callerOf();
+    const r = (typeof request === 'object' && request !== null ? request : {}) as Partial<SignRequest>;
+    const asked = { tree: clip(r.tree), branch: clip(r.branch), snapshot: clip(r.snapshot), suite: clip(r.suite), commit: clip(r.commit) };
+    const releaseSha256 = typeof r.release === 'string' ? crypto.createHash('sha256').update(r.release, 'utf8').digest('hex') : undefined;
+    const bytes = typeof r.release === 'string' ? Buffer.byteLength(r.release, 'utf8') : undefined;
+    const record = (rest: Omit<AuditRecord, 'at' | 'caller'>): AuditRecord => ({ at: new Date(now()).toISOString(), ...asked, releaseSha256, bytes, ...rest, caller });
+
+    let checked: ReturnType<typeof check>;
+    let retry: boolean;
+    try {
+      checked = check(request);
+      ({ retry } = checkForward(checked.id, checked.sha256));
+      checkRate(now());
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      // Refused whether or not the audit line makes it to disk; a failing audit log is the operator's to see.
+      await audit.append(record({ outcome: 'refused', code: err.code, reason: err.message }))
+        .catch((e: unknown) => console.error(`kiln signer: cannot write ${audit.file}: ${(e as Error).message}`));
+      throw err.toFailure();
+    }
+
+    const { id, data, sha256, comment } = checked;
+    let minisig: string;
+    let signatures: { inRelease: string; releaseGpg: string };
+    try {
+      // Recorded before anything is signed: no signature leaves the signer unless the state knows it.
+      if (!retry) await state.record({ tree: id.tree, branch: id.branch, snapshot: id.snapshot, suite: id.suite, releaseSha256: sha256, at: new Date(now()).toISOString() });
+      minisig = sign(data, keys.minisign, { trustedComment: comment, prehash: true });
+      // gpg failing (agent, disk) is worth a retry: a plain error, after its audit line.
+      signatures = await keys.openpgp.signRelease(data);
+    } catch (err) {
+      await audit.append(record({ outcome: 'failed', reason: (err as Error).message, retry, trustedComment: comment }))
+        .catch((e: unknown) => console.error(`kiln signer: cannot write ${audit.file}: ${(e as Error).message}`));
+      throw err;
+    }
+    // On disk (fsynced) before the signature is returned; if it cannot be written, no signature is returned.
+    await audit.append(record({
+      outcome: 'signed', retry, trustedComment: comment, keyId: keys.minisign.keyIdHex, openpgpFingerprint: keys.openpgp.fingerprint,
+    }));
+    return {
+      minisig,
+      keyId: keys.minisign.keyIdHex,
+      inRelease: signatures.inRelease,
+      releaseGpg: signatures.releaseGpg,
+      openpgpFingerprint: keys.openpgp.fingerprint,
+      publicKeys: { minisignPub: keys.minisignPublicFile, openpgpKeyringBase64: keys.openpgp.keyring.toString('base64') },
+    };
+  }
+
   return {
     async signRelease(request: SignRequest): Promise<SignResult> {
-      if (typeof request?.release !== 'string' || typeof request.trustedComment !== 'string') {
-        throw ApplicationFailure.nonRetryable('a sign request needs a release text and a trusted comment', 'SIGN_REQUEST_INVALID');
-      }
-      const data = Buffer.from(request.release, 'utf8');
-      if (data.length === 0 || data.length > MAX_RELEASE_BYTES) {
-        throw ApplicationFailure.nonRetryable(`the release to sign must be 1 byte to ${MAX_RELEASE_BYTES} bytes, got ${data.length}`, 'SIGN_REQUEST_INVALID');
-      }
-      let minisig: string;
-      try {
-        minisig = sign(data, keys.minisign, { trustedComment: request.trustedComment, prehash: true });
-      } catch (err) {
-        // A comment the format cannot carry (newlines, too long): the caller's mistake, not worth a retry.
-        throw ApplicationFailure.nonRetryable(`cannot sign: ${(err as Error).message}`, 'SIGN_REQUEST_INVALID');
-      }
-      // gpg failing (agent, disk) is worth a retry: a plain error.
-      const { inRelease, releaseGpg } = await keys.openpgp.signRelease(data);
-      const audit = {
-        at: new Date().toISOString(),
-        keyId: keys.minisign.keyIdHex,
-        openpgpFingerprint: keys.openpgp.fingerprint,
-        sha256: crypto.createHash('sha256').update(data).digest('hex'),
-        bytes: data.length,
-        trustedComment: request.trustedComment,
-      };
-      await fs.promises.appendFile(path.join(keysDir, 'audit.log'), JSON.stringify(audit) + '\n', { mode: 0o600 });
-      return {
-        minisig,
-        keyId: keys.minisign.keyIdHex,
-        inRelease,
-        releaseGpg,
-        openpgpFingerprint: keys.openpgp.fingerprint,
-        publicKeys: { minisignPub: keys.minisignPublicFile, openpgpKeyringBase64: keys.openpgp.keyring.toString('base64') },
-      };
+      const run = queue.then(async () => {
+        await removeOwnStaleLock(lockFile);
+        let lock: KeyLock | undefined;
+        while (!(lock = await KeyLock.tryAcquire(lockFile))) await new Promise((r) => setTimeout(r, 50));
+        try {
+          state = SignerState.load(config.signer.keysDir);
+          return await handle(request);
+        } finally {
+          await lock.release();
+        }
+      });
+      queue = run.catch(() => undefined);
+      return run;
     },
   };
 }

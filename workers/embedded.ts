@@ -76,7 +76,7 @@ runMain('start', async () => {
 
   // The embedded default makes its own signing keys on first start (a real deployment runs `kiln keys generate`
   // on the signer's host); an existing key is never replaced.
-  const keys = await generateSignerKeys(config.signer.keysDir);
+  const keys = await generateSignerKeys(config.signer.keysDir, { passwordDir: config.signer.passwordDir });
   if (keys.created) {
     log(`kiln: created signing keys in ${config.signer.keysDir} (minisign: ${keys.publicKeyFile}; OpenPGP ${keys.openpgp.fingerprint}: ${keys.openpgp.keyringFile})`);
   }

@@ -12,13 +12,13 @@ runMain('signer', async () => {
   const { configFile, values } = processArgs({ 'metrics-port': { type: 'string' } });
   const metricsAddress = metricsListenAddress(values['metrics-port'] as string | undefined);
   const config = loadProcessConfig(configFile);
-  const keys = await loadSignerKeys(config.signer.keysDir);
+  const keys = await loadSignerKeys(config.signer.keysDir, config.signer.passwordDir);
   installRuntimeLogger('signer');
   const registry = new Registry();
   processMetrics(registry);
   const connection = await connectWorker(config);
   const worker = await createSignerWorker({
-    connection, namespace: config.temporal.namespace, keys, keysDir: config.signer.keysDir, metrics: signerMetrics(registry),
+    connection, namespace: config.temporal.namespace, keys, config, metrics: signerMetrics(registry),
   });
   const metricsServer = metricsAddress && await startMetricsServer(registry, metricsAddress);
   console.log(`kiln signer: task queue ${worker.options.taskQueue} on ${config.temporal.address}, minisign key ${keys.minisign.keyIdHex} from ${config.signer.keysDir}`);

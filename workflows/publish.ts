@@ -41,7 +41,8 @@ const { publishToTarget } = proxyActivities<PublishActivities>({
 export async function publishWorkflow({ request, number }: PublishInput): Promise<PublishResult> {
   const { tree, branch } = request;
   const staged = await assembleSnapshot({ number, request });
-  const signed = await signRelease({ release: staged.release, trustedComment: staged.trustedComment });
+  // The fields the signer checks the Release against; it makes the trusted comment from them itself.
+  const signed = await signRelease({ tree, branch, snapshot: number, suite: staged.suite, commit: staged.commit, release: staged.release });
   await completeSnapshot({ tree, branch, number, suite: staged.suite, releaseSha256: staged.releaseSha256, signatures: signed });
   await switchCurrent({ tree, branch, number });
 

@@ -4,10 +4,11 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../../domain/atomic-file';
 import { KilnError } from '../../domain/errors';
 import { gpgRaw, gpgWithPassphraseFile, keyringFingerprints, publicFingerprint, stopAgent } from '../openpgp/gpg';
+import { checkPrivateDir, checkSecretFile, secretExists } from './secret-files';
 
 // The signer's OpenPGP key: what apt checks InRelease and Release.gpg against (`signed-by=`). It lives in its own gpg
-// home dir inside the signer's keys dir, protected by a random passphrase kept in a 0600 file; gpg only ever gets
-// that file's path (`--passphrase-file`), never the passphrase in argv.
+// home dir inside the signer's keys dir, protected by a random passphrase kept in a 0600 file (in the keys dir, or in
+// `signer.passwordDir`); gpg only ever gets that file's path (`--passphrase-file`), never the passphrase in argv.
 
 export const OPENPGP_FILES = {
   home: 'openpgp',
@@ -29,10 +30,11 @@ export interface OpenPgpPaths {
   armoredKeyringFile: string;
 }
 
-export function openPgpPaths(keysDir: string): OpenPgpPaths {
+/** Where the OpenPGP files are; the passphrase file is in `passwordDir` (default: the keys dir). */
+export function openPgpPaths(keysDir: string, passwordDir: string = keysDir): OpenPgpPaths {
   return {
     home: path.join(keysDir, OPENPGP_FILES.home),
-    passwordFile: path.join(keysDir, OPENPGP_FILES.password),
+    passwordFile: path.join(passwordDir, OPENPGP_FILES.password),
     keyringFile: path.join(keysDir, OPENPGP_FILES.keyring),
     armoredKeyringFile: path.join(keysDir, OPENPGP_FILES.armoredKeyring),
   };
@@ -57,12 +59,12 @@ export interface OpenPgpSignerKey {
  * Make the OpenPGP key if the home dir holds none; never replaces one. Re-exports the public keyrings when they are
  * missing (or when the key is new). The caller holds the keys dir's creation lock.
  */
-export async function ensureOpenPgpKey(keysDir: string, options: { s2kCount?: number } = {}): Promise<{ created: boolean; fingerprint: string } & OpenPgpPaths> {
-  const paths = openPgpPaths(keysDir);
+export async function ensureOpenPgpKey(keysDir: string, options: { s2kCount?: number; passwordDir?: string } = {}): Promise<{ created: boolean; fingerprint: string } & OpenPgpPaths> {
+  const paths = openPgpPaths(keysDir, options.passwordDir);
   let fingerprint = await publicFingerprint(paths.home);
   let created = false;
   if (!fingerprint) {
-    if (!fs.existsSync(paths.passwordFile)) {
+    if (!secretExists(paths.passwordFile)) {
       // A password file without a key is left by an interrupted run that used it for nothing yet: reuse it.
       const password = crypto.randomBytes(32).toString('base64url');
       await fs.promises.writeFile(paths.passwordFile, password, { mode: 0o600, flag: 'wx' });
@@ -102,12 +104,18 @@ function missing(message: string): KilnError {
   return new KilnError('SIGNER_KEYS_MISSING', `${message}: run \`kiln keys generate\` on the signer's host (it adds a missing OpenPGP key and keeps existing keys)`);
 }
 
-/** Find and check the OpenPGP key, its passphrase file and its public keyring; proves the passphrase signs. */
-export async function loadOpenPgpKey(keysDir: string): Promise<OpenPgpSignerKey> {
-  const paths = openPgpPaths(keysDir);
+/**
+ * Find and check the OpenPGP key, its passphrase file and its public keyring; proves the passphrase signs. The home
+ * dir and the passphrase file must be the signer's own and closed to others (SIGNER_KEY_PERMISSIONS).
+ */
+export async function loadOpenPgpKey(keysDir: string, passwordDir: string = keysDir): Promise<OpenPgpSignerKey> {
+  const paths = openPgpPaths(keysDir, passwordDir);
+  if (secretExists(paths.home)) checkPrivateDir(paths.home);
   const fingerprint = await publicFingerprint(paths.home);
   if (!fingerprint) throw missing(`${paths.home} holds no OpenPGP signing key`);
-  if (!fs.existsSync(paths.passwordFile)) throw missing(`${paths.passwordFile} (the OpenPGP key's passphrase) does not exist`);
+  if (!secretExists(paths.passwordFile)) throw missing(`${paths.passwordFile} (the OpenPGP key's passphrase) does not exist`);
+  // gpg opens it by path: checked here, and gpg reads it moments later, in the signer's own 0700 dirs.
+  checkSecretFile(paths.passwordFile);
   if (!fs.existsSync(paths.keyringFile)) throw missing(`${paths.keyringFile} (the OpenPGP public keyring) does not exist`);
   const keyring = await fs.promises.readFile(paths.keyringFile);
   const inKeyring = await keyringFingerprints(paths.home, keyring).catch(() => [] as string[]);

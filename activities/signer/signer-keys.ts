@@ -7,6 +7,7 @@ import {
 } from '../../domain/signing/minisign';
 import { KeyLock } from '../builder/key-lock';
 import { ensureOpenPgpKey, loadOpenPgpKey, OPENPGP_FILES, type OpenPgpSignerKey } from './openpgp-key';
+import { readSecretFile, secretExists } from './secret-files';
 
 // The final signing keys, as files in the signer's keys dir. Only the signer worker (and `kiln keys generate`,
 // run on the signer's host) touches them.
@@ -44,6 +45,8 @@ export interface GenerateSignerKeysOptions {
   kdfLimits?: KdfLimits;
   /** gpg-agent's S2K iteration count protecting the OpenPGP key; defaults to the agent's calibrated one. Tests use 65536. */
   openpgpS2kCount?: number;
+  /** Where the password files go (`signer.passwordDir`); default: the keys dir. */
+  passwordDir?: string;
 }
 
 /**
@@ -51,14 +54,16 @@ export interface GenerateSignerKeysOptions {
  * gets only that key. Passwords are random, each in a 0600 file.
  */
 export async function generateSignerKeys(keysDir: string, options: GenerateSignerKeysOptions = {}): Promise<GeneratedSignerKeys> {
+  const passwordDir = options.passwordDir ?? keysDir;
   await fs.promises.mkdir(keysDir, { recursive: true, mode: 0o700 });
+  await fs.promises.mkdir(passwordDir, { recursive: true, mode: 0o700 });
   // `kiln keys generate` and the embedded start may run at once: one creation at a time.
   const lockFile = path.join(keysDir, 'generate.lock');
   let lock: KeyLock | undefined;
   while (!(lock = await KeyLock.tryAcquire(lockFile))) await new Promise((r) => setTimeout(r, 200));
   try {
-    const minisign = await ensureMinisignKey(keysDir, options.kdfLimits);
-    const openpgp = await ensureOpenPgpKey(keysDir, { s2kCount: options.openpgpS2kCount });
+    const minisign = await ensureMinisignKey(keysDir, passwordDir, options.kdfLimits);
+    const openpgp = await ensureOpenPgpKey(keysDir, { s2kCount: options.openpgpS2kCount, passwordDir });
     return {
       created: minisign.created || openpgp.created,
       publicKeyFile: minisign.publicKeyFile,
@@ -70,12 +75,12 @@ export async function generateSignerKeys(keysDir: string, options: GenerateSigne
   }
 }
 
-async function ensureMinisignKey(keysDir: string, kdfLimits: KdfLimits | undefined): Promise<{ created: boolean; publicKeyFile: string }> {
+async function ensureMinisignKey(keysDir: string, passwordDir: string, kdfLimits: KdfLimits | undefined): Promise<{ created: boolean; publicKeyFile: string }> {
   const publicKeyFile = path.join(keysDir, KEY_FILES.minisignPub);
-  if (fs.existsSync(path.join(keysDir, KEY_FILES.minisignKey))) return { created: false, publicKeyFile };
+  if (secretExists(path.join(keysDir, KEY_FILES.minisignKey))) return { created: false, publicKeyFile };
   const password = Buffer.from(crypto.randomBytes(32).toString('base64url'));
   const pair = await generateKeyPair({ password, kdfLimits });
-  await fs.promises.writeFile(path.join(keysDir, KEY_FILES.minisignPassword), password, { mode: 0o600 });
+  await fs.promises.writeFile(path.join(passwordDir, KEY_FILES.minisignPassword), password, { mode: 0o600 });
   await fs.promises.writeFile(path.join(keysDir, KEY_FILES.minisignKey), pair.secretKeyFile, { mode: 0o600, flag: 'wx' });
   await fs.promises.writeFile(publicKeyFile, pair.publicKeyFile, { mode: 0o644 });
   return { created: true, publicKeyFile };
@@ -83,9 +88,11 @@ async function ensureMinisignKey(keysDir: string, kdfLimits: KdfLimits | undefin
 
 /**
  * Read and check the keys once, at signer start (a default minisign key costs seconds of scrypt; the OpenPGP key is
- * proven to sign with its passphrase file).
+ * proven to sign with its passphrase file). Key and password files must be regular files (never followed through a
+ * symlink), owned by the signer's user, mode 0600 or stricter: else SIGNER_KEY_PERMISSIONS. The password files are
+ * in `passwordDir` (`signer.passwordDir`, default: the keys dir).
  */
-export async function loadSignerKeys(keysDir: string): Promise<SignerKeys> {
+export async function loadSignerKeys(keysDir: string, passwordDir: string = keysDir): Promise<SignerKeys> {
   const read = (name: string) => {
     const file = path.join(keysDir, name);
     if (!fs.existsSync(file)) {
@@ -93,15 +100,14 @@ export async function loadSignerKeys(keysDir: string): Promise<SignerKeys> {
     }
     return fs.readFileSync(file);
   };
-  const password = fs.existsSync(path.join(keysDir, KEY_FILES.minisignPassword))
-    ? read(KEY_FILES.minisignPassword)
-    : undefined;
-  const minisign = await parseSecretKey(read(KEY_FILES.minisignKey).toString('utf8'), password);
+  const passwordFile = path.join(passwordDir, KEY_FILES.minisignPassword);
+  const password = secretExists(passwordFile) ? readSecretFile(passwordFile) : undefined;
+  const minisign = await parseSecretKey(readSecretFile(path.join(keysDir, KEY_FILES.minisignKey)).toString('utf8'), password);
   const minisignPublicFile = read(KEY_FILES.minisignPub).toString('utf8');
   const minisignPublic = parsePublicKey(minisignPublicFile);
   if (minisignPublic.keyIdHex !== minisign.keyIdHex) {
     throw new KilnError('SIGNER_KEYS_MISSING', `${KEY_FILES.minisignPub} (key ${minisignPublic.keyIdHex}) does not belong to ${KEY_FILES.minisignKey} (key ${minisign.keyIdHex})`);
   }
-  const openpgp = await loadOpenPgpKey(keysDir);
+  const openpgp = await loadOpenPgpKey(keysDir, passwordDir);
   return { minisign, minisignPublic, minisignPublicFile, openpgp };
 }

@@ -9,7 +9,8 @@ export const keysCommand: Command = {
   help: `usage: kiln keys generate [--config FILE] [--json]
 
 On the signer's host: make the minisign key (encrypted, its password in a 0600 file) and the OpenPGP key in the
-configuration's signer.keysDir. An existing key is kept, never replaced.
+configuration's signer.keysDir (the password files in signer.passwordDir, default the keys dir). An existing key
+is kept, never replaced.
 
   --config FILE   the server's configuration (default: $KILN_CONFIG, else kiln.yaml of this checkout)
   --json          what was made and where, as JSON`,
@@ -21,14 +22,15 @@ configuration's signer.keysDir. An existing key is kept, never replaced.
     const config = loadServerConfig(values.config, ctx.io.env);
     // Loaded here only: the API commands do not need gpg and the signer's code.
     const { generateSignerKeys } = await import('../../activities/signer/signer-keys');
-    const keys = await generateSignerKeys(config.signer.keysDir);
+    const keys = await generateSignerKeys(config.signer.keysDir, { passwordDir: config.signer.passwordDir });
     const { out } = ctx;
     if (out.json) {
-      out.document({ keysDir: config.signer.keysDir, ...keys });
+      out.document({ keysDir: config.signer.keysDir, passwordDir: config.signer.passwordDir, ...keys });
       return EXIT.ok;
     }
     const state = (created: boolean) => (created ? 'created' : 'already there, kept');
     out.line(keys.created ? `created signing keys in ${config.signer.keysDir}` : `signing keys already exist in ${config.signer.keysDir}; kept them`);
+    if (config.signer.passwordDir !== config.signer.keysDir) out.line(`password files in ${config.signer.passwordDir}`);
     out.line(`minisign key: ${state(keys.minisign.created)}`);
     out.line(`  public key: ${keys.minisign.publicKeyFile}`);
     out.line(`OpenPGP key: ${state(keys.openpgp.created)}`);

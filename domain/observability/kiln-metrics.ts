@@ -64,7 +64,7 @@ export function signerMetrics(registry: Registry) {
     }),
     requests: registry.counter({
       name: 'kiln_sign_requests_total',
-      help: 'signRelease calls by outcome: signed, rejected (a malformed request, not retried), error (retried).',
+      help: 'signRelease calls by outcome: signed, rejected (refused for good: SIGN_REQUEST_INVALID, SIGN_UNKNOWN_TREE, SIGN_SNAPSHOT_OLD), error (retried: gpg failures, SIGN_RATE_LIMITED).',
       labels: ['outcome'],
     }),
   };

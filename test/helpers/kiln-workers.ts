@@ -18,7 +18,7 @@ export async function kilnWorkers(t: TemporalTestContext, config: KilnConfig): P
   await generateSignerKeys(config.signer.keysDir, { kdfLimits: KDF_LIMITS_INTERACTIVE, openpgpS2kCount: 65536 });
   const keys = await loadSignerKeys(config.signer.keysDir);
   return [
-    await createSignerWorker({ connection: t.workerConnection, namespace: t.namespace, keys, keysDir: config.signer.keysDir }),
+    await createSignerWorker({ connection: t.workerConnection, namespace: t.namespace, keys, config }),
     await createOrchestratorWorker({ connection: t.workerConnection, namespace: t.namespace, workflowBundle: await workflowBundle(), config }),
     ...(await Promise.all(arches.map((arch) => createBuildWorker({ connection: t.workerConnection, namespace: t.namespace, arch, layout, maxConcurrentBuilds: 2 })))),
   ];

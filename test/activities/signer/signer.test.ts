@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +9,7 @@ import { stopAgent } from '../../../activities/openpgp/gpg';
 import { createSignerActivities } from '../../../activities/signer-activities';
 import { generateSignerKeys, loadSignerKeys } from '../../../activities/signer/signer-keys';
 import { KDF_LIMITS_INTERACTIVE } from '../../../domain/signing/minisign';
+import { COMMIT, signerConfig, signRequest } from './sign-requests';
 
 // The signer's keys and signing, checked by the reference tools: the minisign CLI and gpgv, as apt runs it.
 const SLOW = 30_000;
@@ -75,9 +77,11 @@ describe('signer', () => {
   }, SLOW);
 
   it('signs a Release file that minisign -V and gpgv accept, returns the public keys, and audits it', async () => {
-    const { signRelease } = createSignerActivities(await loadSignerKeys(dir), dir);
-    const release = 'Origin: Kiln\nSuite: main\nSHA256:\n 0123 12 main/binary-amd64/Packages\n';
-    const result = await signRelease({ release, trustedComment: 'tree=example branch=main snapshot=3 commit=abc' });
+    const { signRelease } = createSignerActivities(await loadSignerKeys(dir), signerConfig(dir));
+    const request = signRequest(3);
+    const { release } = request;
+    const comment = `kiln tree:example branch:main suite:main snapshot:3 commit:${COMMIT}`;
+    const result = await signRelease(request);
     expect(result.keyId).toMatch(/^[0-9A-F]{16}$/);
     expect(result.openpgpFingerprint).toBe(fingerprint);
     expect(result.publicKeys.minisignPub).toBe(fs.readFileSync(path.join(dir, 'minisign.pub'), 'utf8'));
@@ -94,7 +98,7 @@ describe('signer', () => {
     const releaseGpg = put('Release.gpg', result.releaseGpg);
 
     const minisignOut = execFileSync('minisign', ['-V', '-p', minisignPub, '-m', releaseFile], { encoding: 'utf8' });
-    expect(minisignOut).toContain('Trusted comment: tree=example branch=main snapshot=3 commit=abc');
+    expect(minisignOut).toContain(`Trusted comment: ${comment}`);
 
     expect(result.inRelease).toMatch(/^-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n/);
     expect(result.inRelease).toContain(release);
@@ -111,9 +115,11 @@ describe('signer', () => {
     const audit = fs.readFileSync(path.join(dir, 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({
-      bytes: release.length, trustedComment: 'tree=example branch=main snapshot=3 commit=abc',
-      keyId: result.keyId, openpgpFingerprint: fingerprint,
+      outcome: 'signed', tree: 'example', branch: 'main', snapshot: 3, suite: 'main', commit: COMMIT, retry: false,
+      releaseSha256: createHash('sha256').update(release).digest('hex'), bytes: release.length, trustedComment: comment,
+      keyId: result.keyId, openpgpFingerprint: fingerprint, caller: { outside: 'no Temporal activity context' },
     });
+    expect(Date.parse(audit[0].at)).toBeGreaterThan(Date.now() - 60_000);
     const auditText = fs.readFileSync(path.join(dir, 'audit.log'), 'utf8');
     for (const secret of ['minisign.password', 'openpgp.password']) {
       expect(auditText).not.toContain(fs.readFileSync(path.join(dir, secret), 'utf8'));
@@ -121,16 +127,17 @@ describe('signer', () => {
   }, SLOW);
 
   it('a tampered Release fails gpgv, for Release.gpg and for InRelease', async () => {
-    const { signRelease } = createSignerActivities(await loadSignerKeys(dir), dir);
-    const release = 'Origin: Kiln\nSuite: main\nSHA256:\n aaaa 12 main/binary-amd64/Packages\n';
-    const result = await signRelease({ release, trustedComment: 'tamper' });
+    const { signRelease } = createSignerActivities(await loadSignerKeys(dir), signerConfig(dir));
+    const request = signRequest(4);
+    const { release } = request;
+    const result = await signRelease(request);
     const out = fs.mkdtempSync(path.join(dir, 'tampered-'));
     const keyring = path.join(out, 'keyring.gpg');
     fs.writeFileSync(keyring, Buffer.from(result.publicKeys.openpgpKeyringBase64, 'base64'));
-    const tampered = release.replace('aaaa', 'bbbb');
+    const tampered = release.replace('Packages.xz', 'Packages.gz');
     fs.writeFileSync(path.join(out, 'Release'), tampered);
     fs.writeFileSync(path.join(out, 'Release.gpg'), result.releaseGpg);
-    fs.writeFileSync(path.join(out, 'InRelease'), result.inRelease.replace('aaaa', 'bbbb'));
+    fs.writeFileSync(path.join(out, 'InRelease'), result.inRelease.replace('Packages.xz', 'Packages.gz'));
     expect(() => gpgv(keyring, path.join(out, 'Release.gpg'), path.join(out, 'Release'))).toThrow(/BAD signature/);
     expect(() => gpgv(keyring, path.join(out, 'InRelease'))).toThrow(/BAD signature/);
     // And a keyring of another key verifies nothing.
@@ -148,9 +155,11 @@ describe('signer', () => {
   }, SLOW);
 
   it('signs concurrent requests, each verifying', async () => {
-    const { signRelease } = createSignerActivities(await loadSignerKeys(dir), dir);
-    const releases = Array.from({ length: 6 }, (_, i) => `Origin: Kiln\nSuite: s${i}\n`);
-    const results = await Promise.all(releases.map((release, i) => signRelease({ release, trustedComment: `n=${i}` })));
+    const { signRelease } = createSignerActivities(await loadSignerKeys(dir), signerConfig(dir));
+    // Asked at once, signed one after another in the order asked: each a newer snapshot than the one before.
+    const requests = Array.from({ length: 6 }, (_, i) => signRequest(10 + i));
+    const releases = requests.map((r) => r.release);
+    const results = await Promise.all(requests.map((request) => signRelease(request)));
     const out = fs.mkdtempSync(path.join(dir, 'concurrent-'));
     const keyring = path.join(dir, 'kiln-archive-keyring.gpg');
     results.forEach((result, i) => {
@@ -159,16 +168,17 @@ describe('signer', () => {
       fs.writeFileSync(path.join(out, `Release${i}.gpg`), result.releaseGpg);
       gpgv(keyring, path.join(out, `InRelease${i}`));
       gpgv(keyring, path.join(out, `Release${i}.gpg`), path.join(out, `Release${i}`));
-      expect(result.inRelease).toContain(`Suite: s${i}\n`);
+      expect(result.inRelease).toContain(`snapshot ${10 + i} (commit`);
     });
   }, SLOW);
 
   it.each([
-    ['no release', { trustedComment: 'x' }],
-    ['an empty release', { release: '', trustedComment: 'x' }],
-    ['a comment with a newline', { release: 'x', trustedComment: 'a\nb' }],
+    ['no release', { ...signRequest(20), release: undefined }],
+    ['an empty release', { ...signRequest(20), release: '' }],
+    ['a release without the fields', { release: 'x', trustedComment: 'x' }],
+    ['a comment with a newline', { ...signRequest(20), trustedComment: 'a\nb' }],
   ])('answers %s with a non-retryable SIGN_REQUEST_INVALID', async (_what, request) => {
-    const { signRelease } = createSignerActivities(await loadSignerKeys(dir), dir);
+    const { signRelease } = createSignerActivities(await loadSignerKeys(dir), signerConfig(dir));
     const error = await signRelease(request as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect((error as ApplicationFailure).type).toBe('SIGN_REQUEST_INVALID');
@@ -212,9 +222,9 @@ describe('signer keys dir from an older install', () => {
     expect(['minisign.key', 'minisign.password', 'minisign.pub'].map((f) => fs.readFileSync(path.join(dir, f)))).toEqual(minisignFiles);
     const keys = await loadSignerKeys(dir);
     expect(keys.openpgp.fingerprint).toBe(result.openpgp.fingerprint);
-    const { publicKeys, inRelease } = await createSignerActivities(keys, dir).signRelease({ release: 'Suite: old\n', trustedComment: 'old' });
+    const { publicKeys, inRelease } = await createSignerActivities(keys, signerConfig(dir)).signRelease(signRequest(1, { branch: 'release/1' }));
     expect(publicKeys.minisignPub).toBe(minisignFiles[2].toString('utf8'));
-    expect(inRelease).toContain('Suite: old\n');
+    expect(inRelease).toContain('Suite: stable\n');
   }, SLOW);
 
   it('a missing keyring is exported again; without the passphrase file, loading fails', async () => {
@@ -265,8 +275,8 @@ describe('signer and gpg argv', () => {
     fs.writeFileSync(path.join(bin, 'gpg'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${realGpg}' "$@"\n`, { mode: 0o755 });
     process.env.PATH = `${bin}:${savedPath}`;
     await generateSignerKeys(keysDir, FAST);
-    const { signRelease } = createSignerActivities(await loadSignerKeys(keysDir), keysDir);
-    await signRelease({ release: 'Suite: argv\n', trustedComment: 'argv' });
+    const { signRelease } = createSignerActivities(await loadSignerKeys(keysDir), signerConfig(keysDir));
+    await signRelease(signRequest(1));
     process.env.PATH = savedPath;
 
     const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
