@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { docker } from '../docker/engine';
 import { debianMirrors } from './debian-mirror';
@@ -27,9 +28,38 @@ export function depsNetwork(log: (line: string) => void = (l) => console.log(`ki
 
 async function setUp(log: (line: string) => void): Promise<DepsNetwork> {
   const gateway = await ensureNetwork();
+  const own = ownContainerId();
+  if (own) {
+    // A worker in a container (the compose deployment) cannot listen on the host's gateway: it joins the network
+    // itself and serves the proxy from its own address there. Its other ports are not the host's.
+    const address = await joinNetwork(own);
+    const proxy = await MirrorProxy.start(address, debianMirrors(), (line) => log(`mirror proxy: ${line}`));
+    return { name: DEPS_NETWORK, proxyUrl: proxy.url };
+  }
   const proxy = await MirrorProxy.start(gateway, debianMirrors(), (line) => log(`mirror proxy: ${line}`));
   await firewall(proxy.port, log);
   return { name: DEPS_NETWORK, proxyUrl: proxy.url };
+}
+
+/** This process's container, when it runs in one: the engine bind-mounts /etc/hostname from the container's folder. */
+function ownContainerId(): string | undefined {
+  try {
+    return /\/containers\/([0-9a-f]{64})\/hostname /.exec(fs.readFileSync('/proc/self/mountinfo', 'utf8'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+async function joinNetwork(container: string): Promise<string> {
+  const network = docker().getNetwork(DEPS_NETWORK);
+  await network.connect({ Container: container }).catch((err: { statusCode?: number; message?: string }) => {
+    // Already connected (a restarted worker in the same container) is fine.
+    if (err.statusCode !== 403 && !/already exists/.test(String(err.message))) throw err;
+  });
+  const info = await docker().getContainer(container).inspect() as { NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } };
+  const address = info.NetworkSettings?.Networks?.[DEPS_NETWORK]?.IPAddress;
+  if (!address) throw new Error(`container ${container.slice(0, 12)} has no address on ${DEPS_NETWORK}`);
+  return address;
 }
 
 async function ensureNetwork(): Promise<string> {
