@@ -1,6 +1,6 @@
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../../domain/atomic-file';
 import { KilnError } from '../../domain/errors';
 
 // The signer's memory of what it signed: per tree and branch, the last snapshot number and the SHA-256 of its Release.
@@ -82,23 +82,8 @@ export class SignerState {
     const next = this.entries.filter((e) => !(e.tree === entry.tree && e.branch === entry.branch));
     next.push(entry);
     const state: StateFile = { version: 1, signed: next };
-    await writePrivateAtomic(this.file, JSON.stringify(state, null, 2) + '\n');
+    await writeFileAtomic(this.file, JSON.stringify(state, null, 2) + '\n', { mode: 0o600, syncDir: true });
     this.entries.splice(0, this.entries.length, ...next);
   }
 }
 
-/** Temp file (0600, exclusive) in the same dir, fsync, rename over, fsync the dir. */
-async function writePrivateAtomic(file: string, data: string): Promise<void> {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.promises.open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.promises.rename(tmp, file);
-  const dirHandle = await fs.promises.open(dir, 'r');
-  try { await dirHandle.sync(); } finally { await dirHandle.close(); }
-}
