@@ -79,11 +79,20 @@ export class Sandbox {
     const sink = new PassThrough();
     sink.on('data', options.onOutput);
     this.container.modem.demuxStream(stream, sink, sink);
+    let poll: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       stream.once('end', resolve);
       stream.once('close', resolve);
       stream.once('error', () => resolve());
+      // The attach stream's end can go missing (the engine closes the hijacked socket without a FIN the client sees):
+      // the engine's own word that the process ended is the fallback, with a moment for the last output to arrive.
+      poll = setInterval(() => {
+        exec.inspect().then((state) => {
+          if (!state.Running) { clearInterval(poll); setTimeout(resolve, 2_000); }
+        }, () => undefined);
+      }, 5_000);
     });
+    clearInterval(poll);
     const info = await exec.inspect();
     return typeof info.ExitCode === 'number' ? info.ExitCode : 137;
   }

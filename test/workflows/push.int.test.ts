@@ -71,7 +71,12 @@ describe('push workflow', () => {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(async () => {
         const status = await handle(workflowId).query(pushStatusQuery).catch((e: unknown) => String(e));
-        reject(new Error(`push ${workflowId} did not finish; status: ${JSON.stringify(status)}`));
+        // The unfinished builds' log tails say where they stand (waiting for a lock, apt, the build itself).
+        const tails = typeof status === 'string' ? [] : status.builds.filter((b) => b.state !== 'succeeded' && b.log).map((b) => {
+          const text = fs.existsSync(path.join(config.dataDir, b.log!)) ? fs.readFileSync(path.join(config.dataDir, b.log!), 'utf8') : '(no log)';
+          return `--- ${b.id} log tail ---\n${text.slice(-3000)}`;
+        });
+        reject(new Error(`push ${workflowId} did not finish; status: ${JSON.stringify(status)}\n${tails.join('\n')}`));
       }, timeoutMs);
     });
     try {
