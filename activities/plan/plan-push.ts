@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { KilnConfig } from '../../domain/config';
 import type { DataLayout, PushRef } from '../../domain/data-layout';
+import { formatOf } from '../../domain/formats/registry';
 import { planBuilds } from '../../domain/plan/plan-builds';
 import type { Plan } from '../../domain/push';
 import { TreeMirror } from '../git/mirror';
@@ -29,9 +30,10 @@ export async function planPush(config: KilnConfig, layout: DataLayout, push: Pus
     throw ApplicationFailure.nonRetryable(`commit ${push.commit} is not in ${tree.url}`, 'COMMIT_UNKNOWN');
   }
   hooks.progress?.('reading recipes');
-  const { recipes, invalid } = await readRecipes(mirror, tree.format, push.commit);
+  const format = formatOf(tree.format);
+  const { recipes, invalid } = await readRecipes(mirror, format, push.commit, tree.architectures);
   const published = await readPublishedSources(layout, tree.name, push.branch);
-  const planned = planBuilds({ arches: [...tree.architectures], recipes, invalid, published });
+  const planned = planBuilds({ format, arches: [...tree.architectures], recipes, invalid, published });
 
   hooks.progress?.('exporting recipes');
   for (const treeHash of new Set(planned.builds.map((b) => b.treeHash))) {

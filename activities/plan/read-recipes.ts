@@ -1,5 +1,4 @@
-import type { PackageFormat } from '../../domain/config';
-import { parseDebRecipe } from '../../domain/formats/deb/recipe';
+import type { PackageFormat } from '../../domain/formats/format';
 import type { PlanRecipe } from '../../domain/plan/plan-builds';
 import { escapingSymlink, recipeSizeProblem, RECIPE_FILE_MAX_BYTES, SYMLINK_TARGET_MAX_BYTES } from '../../domain/plan/recipe-limits';
 import type { PlanError } from '../../domain/push';
@@ -8,17 +7,19 @@ import { BlobTooLargeError, type TreeListing, type TreeMirror } from '../git/mir
 const SYMLINK = '120000';
 
 /**
- * Every package directory at a commit (a directory holding debian/control), read and parsed. A recipe that cannot
+ * Every package directory at a commit (a directory holding the format's recipe marker), read and parsed. A recipe that cannot
  * be read becomes a PlanError for that package; it never stops the others. Sizes are checked before anything is
  * read or exported (domain/plan/recipe-limits.ts): RECIPE_TOO_LARGE; a symlink leaving the package: RECIPE_INVALID.
  */
-export async function readRecipes(mirror: TreeMirror, format: PackageFormat, commit: string): Promise<{ recipes: PlanRecipe[]; invalid: PlanError[] }> {
-  if (format !== 'deb') throw new Error(`format ${format} has no recipe reader`);
+export async function readRecipes(
+  mirror: TreeMirror, format: PackageFormat, commit: string, arches: readonly string[],
+): Promise<{ recipes: PlanRecipe[]; invalid: PlanError[] }> {
   const listing = await mirror.list(commit);
+  const marker = `/${format.recipeMarker}`;
   const dirs = [...listing.files]
-    .filter((f) => f.endsWith('/debian/control'))
-    .map((f) => f.slice(0, -'/debian/control'.length))
-    .filter((d) => !d.includes('/debian/')) // a debian/ inside a package's own sources is not a package
+    .filter((f) => f.endsWith(marker))
+    .map((f) => f.slice(0, -marker.length))
+    .filter((d) => format.isPackageDir(d))
     .sort();
   const contents = packageContents(listing, new Set(dirs));
   // Symlink targets are read only when small: a longer one refuses its package without being read.
@@ -28,21 +29,15 @@ export async function readRecipes(mirror: TreeMirror, format: PackageFormat, com
   const invalid: PlanError[] = [];
   for (const dir of dirs) {
     const treeHash = listing.trees.get(dir)!;
-    let control: string | undefined;
-    let changelog: string | undefined;
+    const files: Record<string, string | undefined> = {};
     try {
-      control = await mirror.readFile(treeHash, 'debian/control', RECIPE_FILE_MAX_BYTES);
-      changelog = await mirror.readFile(treeHash, 'debian/changelog', RECIPE_FILE_MAX_BYTES);
+      for (const file of format.recipeFiles) files[file] = await mirror.readFile(treeHash, file, RECIPE_FILE_MAX_BYTES);
     } catch (err) {
       if (!(err instanceof BlobTooLargeError)) throw err;
       invalid.push({ dir, code: 'RECIPE_TOO_LARGE', message: `${dir}: ${err.message}` });
       continue;
     }
-    if (changelog === undefined) {
-      invalid.push({ dir, code: 'RECIPE_INVALID', message: `${dir}: debian/changelog is missing` });
-      continue;
-    }
-    const parsed = parseDebRecipe({ dir, control: control ?? '', changelog });
+    const parsed = format.parseRecipe(dir, files);
     if (!parsed.ok) {
       invalid.push({ dir, code: parsed.error.code, message: `${dir}: ${parsed.error.message}` });
       continue;
@@ -66,8 +61,8 @@ export async function readRecipes(mirror: TreeMirror, format: PackageFormat, com
       treeHash,
       source: r.source,
       version: r.version,
-      binaries: r.binaries.map((b) => ({ name: b.name, architectures: [...b.architecture] })),
-      buildDepends: r.buildDepends.flatMap((alternatives) => alternatives.map((rel) => rel.name)),
+      binaries: r.binaries,
+      buildDepends: Object.fromEntries(arches.map((arch) => [arch, r.buildDependsOn(arch)])),
     });
   }
   return { recipes, invalid };

@@ -1,5 +1,7 @@
 import type { BinaryScope } from '../build';
 import type { PlannedBuild } from '../build-graph';
+import { debFormat } from '../formats/deb/format';
+import { isArchIndependent, type PackageFormat } from '../formats/format';
 import type { PlanError } from '../push';
 
 // Planning as pure code: from the recipes at the pushed commit and what the branch's repository already has, decide
@@ -12,8 +14,13 @@ export interface PlanRecipe {
   source: string;
   version: string;
   binaries: Array<{ name: string; architectures: string[] }>;
-  /** Every package name the build depends on, alternatives included. */
-  buildDepends: string[];
+  /** Every package name the build depends on, alternatives included: on every arch, or per arch. */
+  buildDepends: readonly string[] | Readonly<Record<string, readonly string[]>>;
+}
+
+function buildDependsOn(recipe: PlanRecipe, arch: string): readonly string[] {
+  const deps = recipe.buildDepends;
+  return Array.isArray(deps) ? deps : (deps as Readonly<Record<string, readonly string[]>>)[arch] ?? [];
 }
 
 export interface PublishedSource {
@@ -24,6 +31,8 @@ export interface PublishedSource {
 }
 
 export interface PlanInput {
+  /** The tree's format (Debian when absent). */
+  format?: PackageFormat;
   arches: string[];
   recipes: PlanRecipe[];
   /** Recipes that could not be read: they build nothing, and neither does anything that depends on them. */
@@ -38,15 +47,10 @@ export interface PlanOutput {
   errors: PlanError[];
 }
 
-/** Does a binary of these Architecture values build on `arch`? (`any`, `linux-any`, `any-i386`, or the name.) */
-function buildsOn(architectures: string[], arch: string): boolean {
-  return architectures.some((a) => a === arch || a === 'any' || a === 'linux-any' || a === `any-${arch}` || a === `linux-${arch}`);
-}
-
-function scopeFor(recipe: PlanRecipe, arch: string, firstArch: string): BinaryScope | undefined {
-  const anyHere = recipe.binaries.some((b) => !b.architectures.includes('all') && buildsOn(b.architectures, arch));
-  // Architecture: all builds once, on the first configured arch.
-  const allHere = arch === firstArch && recipe.binaries.some((b) => b.architectures.includes('all'));
+function scopeFor(format: PackageFormat, recipe: PlanRecipe, arch: string, firstArch: string): BinaryScope | undefined {
+  const anyHere = recipe.binaries.some((b) => !isArchIndependent(format, b.architectures) && format.buildsOn(b.architectures, arch));
+  // Arch-independent packages (Debian's `all`, pacman's `any`) build once, on the first configured arch.
+  const allHere = arch === firstArch && recipe.binaries.some((b) => isArchIndependent(format, b.architectures));
   if (anyHere && allHere) return 'both';
   if (anyHere) return 'any';
   if (allHere) return 'all';
@@ -54,6 +58,7 @@ function scopeFor(recipe: PlanRecipe, arch: string, firstArch: string): BinarySc
 }
 
 export function planBuilds(input: PlanInput): PlanOutput {
+  const format = input.format ?? debFormat;
   const [firstArch] = input.arches;
   const errors = new Map<string, PlanError>(); // by source (or dir when the source is unknown)
   const addError = (e: PlanError) => { const k = e.source ?? e.dir; if (!errors.has(k)) errors.set(k, e); };
@@ -75,12 +80,12 @@ export function planBuilds(input: PlanInput): PlanOutput {
     if (errors.has(recipe.source)) continue;
     const pub = published.get(recipe.source);
     if (pub && pub.version === recipe.version && pub.treeHash !== recipe.treeHash) {
-      addError({ dir: recipe.dir, source: recipe.source, code: 'RECIPE_VERSION_UNCHANGED', message: `${recipe.source} changed but its version is still ${recipe.version}: raise the version (debian/changelog)` });
+      addError({ dir: recipe.dir, source: recipe.source, code: 'RECIPE_VERSION_UNCHANGED', message: `${recipe.source} changed but its version is still ${recipe.version}: raise the version (${format.versionHint})` });
       continue;
     }
     const arches = new Map<string, BinaryScope>();
     for (const arch of input.arches) {
-      const scope = scopeFor(recipe, arch, firstArch);
+      const scope = scopeFor(format, recipe, arch, firstArch);
       if (!scope) continue;
       if (pub && pub.version === recipe.version && pub.arches.includes(arch)) continue;
       arches.set(arch, scope);
@@ -92,7 +97,7 @@ export function planBuilds(input: PlanInput): PlanOutput {
   // Which source (and which of its builds) provides each binary package name.
   const provider = new Map<string, { source: string; all: boolean }>();
   for (const r of input.recipes) {
-    for (const b of r.binaries) provider.set(b.name, { source: r.source, all: b.architectures.includes('all') });
+    for (const b of r.binaries) provider.set(b.name, { source: r.source, all: isArchIndependent(format, b.architectures) });
   }
   const failedSources = () => new Set([...errors.values()].map((e) => e.source).filter((s): s is string => !!s));
 
@@ -104,7 +109,7 @@ export function planBuilds(input: PlanInput): PlanOutput {
     for (const arch of arches.keys()) {
       const id = `${source}/${arch}`;
       const set = new Set<string>();
-      for (const name of recipe.buildDepends) {
+      for (const name of buildDependsOn(recipe, arch)) {
         const p = provider.get(name);
         if (!p || p.source === source) continue;
         if (refused.has(p.source)) { dependsOnFailed.set(source, p.source); continue; }
@@ -149,7 +154,7 @@ export function planBuilds(input: PlanInput): PlanOutput {
       const id = `${source}/${arch}`;
       builds.push({
         id, source, version: recipe.version, arch, scope, treeHash: recipe.treeHash, deps: [...deps.get(id)!].sort(),
-        binaries: recipe.binaries.map((b) => ({ name: b.name, all: b.architectures.includes('all') })),
+        binaries: recipe.binaries.map((b) => ({ name: b.name, all: isArchIndependent(format, b.architectures) })),
       });
     }
   }

@@ -16,6 +16,8 @@ export interface Relation {
   version?: VersionConstraint;
   /** The `[...]` list as written, e.g. ['amd64', '!i386']: the relation only applies on matching architectures. */
   architectures?: string[];
+  /** Build profile formulas, e.g. `<!nocheck> <stage1 !cross>` → [['!nocheck'], ['stage1', '!cross']]: any one suffices. */
+  profiles?: string[][];
 }
 
 /** Where a relation field came from, so errors can name the line. */
@@ -36,7 +38,7 @@ function invalid(source: RelationSource, offset: number, message: string): KilnE
 function parseRelation(text: string, offset: number, source: RelationSource): Relation {
   const m = RELATION.exec(text);
   if (!m) throw invalid(source, offset, `cannot parse relation "${text}"`);
-  const [, name, qualifier, op, version, arches] = m;
+  const [, name, qualifier, op, version, arches, profiles] = m;
   if (!isValidPackageName(name)) {
     throw invalid(source, offset, `invalid package name "${name}" (lowercase letters, digits, "+", "-", "." only; at least two characters)`);
   }
@@ -68,8 +70,9 @@ function parseRelation(text: string, offset: number, source: RelationSource): Re
     }
     relation.architectures = list;
   }
-  // Build profiles (`<!nocheck>`) are matched by the regular expression and deliberately dropped: Kiln builds every
-  // package with the default profile.
+  const formulas = [...(profiles ?? '').matchAll(/<([^>]*)>/g)].map((f) => f[1].trim().split(/\s+/).filter((t) => t !== ''));
+  if (formulas.some((f) => f.length === 0)) throw invalid(source, offset, `empty build profile list in "${text}"`);
+  if (formulas.length > 0) relation.profiles = formulas;
   return relation;
 }
 
@@ -98,13 +101,19 @@ export function parseRelations(value: string, source: RelationSource): Relation[
   return groups;
 }
 
-// Architecture wildcards as dpkg understands them for Linux hosts: `any`, `linux-any`, `any-<cpu>`, `linux-<cpu>`.
-function architectureMatches(pattern: string, arch: string): boolean {
+/** Architecture wildcards as dpkg understands them for Linux hosts: `any`, `linux-any`, `any-<cpu>`, `linux-<cpu>`. */
+export function architectureMatches(pattern: string, arch: string): boolean {
   return pattern === arch || pattern === 'any' || pattern === 'linux-any' || pattern === `any-${arch}` || pattern === `linux-${arch}`;
 }
 
-/** Does a relation apply when building on `arch` (its `[...]` list, if any, admits the architecture)? */
-export function relationAppliesTo(relation: Relation, arch: string): boolean {
+/**
+ * Does a relation apply when building on `arch` with these build profiles active (Kiln builds with none)? Its
+ * `[...]` list must admit the architecture, and one of its `<...>` formulas (if any) must hold: every term in it
+ * active, or negated and inactive.
+ */
+export function relationAppliesTo(relation: Relation, arch: string, activeProfiles: readonly string[] = []): boolean {
+  const holds = (term: string) => (term.startsWith('!') ? !activeProfiles.includes(term.slice(1)) : activeProfiles.includes(term));
+  if (relation.profiles && !relation.profiles.some((formula) => formula.every(holds))) return false;
   const list = relation.architectures;
   if (!list || list.length === 0) return true;
   if (list[0].startsWith('!')) return !list.some((a) => architectureMatches(a.slice(1), arch));

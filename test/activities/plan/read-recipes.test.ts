@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TreeMirror } from '../../../activities/git/mirror';
 import { readRecipes } from '../../../activities/plan/read-recipes';
+import { debFormat } from '../../../domain/formats/deb/format';
 import { RECIPE_FILE_MAX_BYTES, RECIPE_MAX_BYTES, RECIPE_MAX_FILES } from '../../../domain/plan/recipe-limits';
 import { PortsRepo } from '../../helpers/ports-repo';
 
@@ -23,7 +24,7 @@ function setup(): { repo: PortsRepo; mirrorOf: (commit: string) => Promise<Await
     repo,
     mirrorOf: async (commit) => {
       await mirror.sync();
-      return readRecipes(mirror, 'deb', commit);
+      return readRecipes(mirror, debFormat, commit, ['amd64', 'i386']);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { debFormat } from '../../../domain/formats/deb/format';
 import { planBuilds, type PlanRecipe, type PublishedSource } from '../../../domain/plan/plan-builds';
 
 const r = (source: string, binaries: Array<[string, string]>, buildDepends: string[] = [], version = '1.0', treeHash = `t-${source}-${version}`): PlanRecipe =>
@@ -98,5 +99,30 @@ describe('planBuilds', () => {
     const plan = planBuilds({ arches: ['amd64'], recipes: [{ ...r('x', [['x', 'any']]), dir: 'one' }, { ...r('x', [['x', 'any']]), dir: 'two' }], invalid: [], published: [] });
     expect(plan.builds).toEqual([]);
     expect(plan.errors[0]).toMatchObject({ source: 'x', code: 'RECIPE_INVALID' });
+  });
+});
+
+describe('planBuilds: arch-qualified and profiled Build-Depends (through the Debian format)', () => {
+  const recipe = (source: string, control: string, version = '1.0'): PlanRecipe => {
+    const parsed = debFormat.parseRecipe(source, {
+      'debian/control': control,
+      'debian/changelog': `${source} (${version}) unstable; urgency=medium\n\n  * x\n\n -- A <a@example.org>  Mon, 01 Jan 2024 00:00:00 +0000\n`,
+    });
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    const r = parsed.recipe;
+    return { dir: source, treeHash: `t-${source}`, source: r.source, version: r.version, binaries: r.binaries, buildDepends: Object.fromEntries(arches.map((a) => [a, r.buildDependsOn(a)])) };
+  };
+
+  it('an edge only on the arches a [arch] list admits, and none for a <stage1>-only dependency', () => {
+    const plan = planBuilds({
+      format: debFormat, arches, invalid: [], published: [], recipes: [
+        recipe('liba', 'Source: liba\n\nPackage: liba-dev\nArchitecture: any\n'),
+        recipe('libb', 'Source: libb\n\nPackage: libb-dev\nArchitecture: any\n'),
+        recipe('app', 'Source: app\nBuild-Depends: liba-dev [amd64] <!nocheck>, libb-dev <stage1>\n\nPackage: app\nArchitecture: any\n'),
+      ],
+    });
+    expect(plan.errors).toEqual([]);
+    expect(plan.builds.find((b) => b.id === 'app/amd64')!.deps).toEqual(['liba/amd64']);
+    expect(plan.builds.find((b) => b.id === 'app/i386')!.deps).toEqual([]);
   });
 });

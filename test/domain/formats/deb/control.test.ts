@@ -73,8 +73,8 @@ describe('parseControl', () => {
     const byName = new Map(control.buildDepends.flat().map((r) => [r.name, r]));
     expect(byName.get('debhelper-compat')).toEqual({ name: 'debhelper-compat', version: { op: '=', version: '13' } });
     expect(byName.get('zlib1g-dev')).toEqual({ name: 'zlib1g-dev', version: { op: '>=', version: '1:1.2.3' } });
-    expect(byName.get('python3')).toEqual({ name: 'python3', archQualifier: 'any' });
-    expect(byName.get('gcc-multilib')).toEqual({ name: 'gcc-multilib', architectures: ['amd64', 'i386'] });
+    expect(byName.get('python3')).toEqual({ name: 'python3', archQualifier: 'any', profiles: [['!nocheck']] });
+    expect(byName.get('gcc-multilib')).toEqual({ name: 'gcc-multilib', architectures: ['amd64', 'i386'], profiles: [['!cross']] });
     expect(byName.get('python3-sphinx')).toEqual({
       name: 'python3-sphinx', archQualifier: 'native', version: { op: '>=', version: '4.0' }, architectures: ['!hurd-any', '!kfreebsd-any'],
     });
@@ -145,5 +145,22 @@ describe('relationAppliesTo', () => {
     expect(names('amd64')).toEqual(['pa', 'pb', 'pc', 'pd']);
     expect(names('i386')).toEqual(['pa', 'pd', 'pe']);
     expect(names('arm64')).toEqual(['pa', 'pc', 'pd']);
+  });
+});
+
+describe('relationAppliesTo: build profiles', () => {
+  const control = parseControl('Source: foo\nBuild-Depends: pa <!nocheck>, pb <stage1>, pc <!nocheck !cross> <stage1>, pd [amd64] <!nocheck>\n\nPackage: foo\nArchitecture: any\n');
+  const names = (arch: string, profiles: string[] = []) => control.buildDepends.flat().filter((r) => relationAppliesTo(r, arch, profiles)).map((r) => r.name);
+
+  it('keeps what the default profile installs and drops what only a named profile does', () => {
+    expect(control.buildDepends.flat().find((r) => r.name === 'pc')!.profiles).toEqual([['!nocheck', '!cross'], ['stage1']]);
+    expect(names('amd64')).toEqual(['pa', 'pc', 'pd']);
+    expect(names('i386')).toEqual(['pa', 'pc']);
+    expect(names('amd64', ['nocheck'])).toEqual([]);
+    expect(names('amd64', ['stage1', 'nocheck'])).toEqual(['pb', 'pc']);
+  });
+
+  it('refuses an empty profile list', () => {
+    expect(() => parseControl('Source: foo\nBuild-Depends: pa <>\n\nPackage: foo\nArchitecture: any\n')).toThrow(/empty build profile list/);
   });
 });
