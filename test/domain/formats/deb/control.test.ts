@@ -77,6 +77,7 @@ describe('parseControl', () => {
     expect(byName.get('gcc-multilib')).toEqual({ name: 'gcc-multilib', architectures: ['amd64', 'i386'], profiles: [['!cross']] });
     expect(byName.get('python3-sphinx')).toEqual({
       name: 'python3-sphinx', archQualifier: 'native', version: { op: '>=', version: '4.0' }, architectures: ['!hurd-any', '!kfreebsd-any'],
+      profiles: [['!nodoc'], ['!stage1']],
     });
   });
 
