@@ -1,10 +1,16 @@
 // What one build is, and how it is named. Pure: workflows import these types.
+import type { FormatId } from './formats/format';
 
-/** `-B` arch-dependent only, `-A` arch-independent only, `-b` both (see the plan: `all` builds on the first arch). */
+/**
+ * Which part of a recipe a build makes: `any` its arch-specific packages, `all` its arch-independent ones (Debian's
+ * `all`, pacman's `any`: built once, on the tree's first arch), `both` both.
+ */
 export type BinaryScope = 'any' | 'all' | 'both';
 
 export interface BuildSpec {
   tree: string;
+  /** The tree's package format (Debian when absent: requests and records of before formats). */
+  format?: FormatId;
   suite: string;
   source: string;
   version: string;

@@ -1,3 +1,4 @@
+import type { FormatId } from './formats/format';
 import type { BuildStatus, EntrySnapshot, PlannedBuild } from './build-graph';
 import type { PushRef } from './data-layout';
 import type { PublishResult } from './publish/publish';
@@ -26,6 +27,8 @@ export interface PlanError {
 
 export interface Plan {
   push: PushRef;
+  /** The tree's package format; absent in plans made before Kiln had more than Debian. */
+  format?: FormatId;
   suite: string;
   arches: string[];
   builds: PlannedBuild[];
@@ -94,6 +97,7 @@ export interface PushResult {
 
 export interface ArchBuildInput {
   push: PushRef;
+  format?: FormatId;
   suite: string;
   arch: string;
   parentWorkflowId: string;

@@ -64,7 +64,7 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
     inFlight.set(build.id, scope);
     try {
       const outcome = await scope.run(() => buildPackage({
-        push, suite: input.suite, tree: push.tree, source: build.source, version: build.version, arch,
+        push, ...(input.format ? { format: input.format } : {}), suite: input.suite, tree: push.tree, source: build.source, version: build.version, arch,
         scope: build.scope, treeHash: build.treeHash, limits, ...(build.binaries ? { binaries: build.binaries } : {}),
       }));
       await CancellationScope.nonCancellable(() => addToWip({ push, keys: [outcome.key] }));

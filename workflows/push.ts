@@ -122,7 +122,7 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
         status.arches.push({ arch, workflowId: childId, state: 'building' });
         await startChild(archBuildWorkflow, {
           workflowId: childId,
-          args: [{ push: input.push, suite: plan.suite, arch, parentWorkflowId: workflowId, builds: archBuilds, limits: plan.limits }],
+          args: [{ push: input.push, ...(plan.format ? { format: plan.format } : {}), suite: plan.suite, arch, parentWorkflowId: workflowId, builds: archBuilds, limits: plan.limits }],
           parentClosePolicy: ParentClosePolicy.ABANDON,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         });

@@ -2,8 +2,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { debPackageEntry, type DebPackageEntry } from '../deb/package-entry';
-import { checkBuiltPackage, isDebResultName, ResultRejected } from '../../domain/formats/deb/built-package';
+import { ResultRejected } from '../../domain/formats/result-rejected';
+import { formatOf } from '../../domain/formats/registry';
+import { formatIO } from '../formats/registry';
+import type { BuiltPackageEntry } from '../formats/format-io';
 import { DEFAULT_BUILD } from '../../domain/config/defaults';
 import { BuildLog } from './build-log';
 import { depsNetwork } from './deps-network';
@@ -43,7 +45,8 @@ export interface BuildRecord {
   key: string;
   spec: BuildSpec;
   image: string;
-  artifacts: Array<BuiltArtifact & { stanza: string }>;
+  /** `stanza`: the format's index entry (Debian: Packages stanza; pacman: desc); `contents`: its files list, if any. */
+  artifacts: Array<BuiltArtifact & { stanza: string; contents?: string }>;
   files: Array<{ name: string; sha256: string; size: number }>;
   builtAt: string;
   durationMs: number;
@@ -58,13 +61,15 @@ export interface BuildHooks {
 
 const EXIT_INFRASTRUCTURE = 75;
 const EXIT_DEPENDENCIES = 76;
+/** The recipe disagrees with itself (pacman: .SRCINFO is not what the PKGBUILD says). */
+const EXIT_RECIPE_INCONSISTENT = 78;
 /** Where kiln-build leaves results inside the container. */
 const RESULTS_DIR = '/home/builder/out';
 const MAX_RESULT_FILES = 200;
 const MAX_RESULT_MB = 8192;
 
 export async function buildPackage(layout: DataLayout, request: BuildRequest, hooks: BuildHooks = {}): Promise<BuildOutcome> {
-  const image = builderImageTag(request.suite, request.arch);
+  const image = builderImageTag(request.suite, request.arch, undefined, request.format);
   const key = buildKey(request, image);
   const logFile = layout.buildLog(request.push, request.source, request.arch);
   await fs.promises.mkdir(path.dirname(logFile), { recursive: true });
@@ -128,7 +133,8 @@ async function sandboxedBuild(
   const binds = [`${recipe}:/src:ro`];
   // This push's WIP lanes for the arch, frozen as of now: what the build's dependencies were built into.
   const wipView = path.join(work, 'wip');
-  if (await snapshotWip(layout, request.push, [request.arch, 'all'], wipView)) binds.push(`${wipView}:/wip:ro`);
+  const format = formatOf(request.format);
+  if (await snapshotWip(layout, request.push, [request.arch, format.archIndependent], wipView)) binds.push(`${wipView}:/wip:ro`);
   const deps = limits.network ? undefined : await depsNetwork();
 
   const started = Date.now();
@@ -156,7 +162,7 @@ async function sandboxedBuild(
   hooks.signal?.addEventListener('abort', abort, { once: true });
   log.onLimit = () => stop('log');
   const heartbeat = setInterval(() => hooks.progress?.({ phase: 'building', logBytes: log.size }), 5_000);
-  const env = { DEB_BUILD_OPTIONS: `parallel=${Math.max(1, Math.floor(limits.cpus))}`, ...(deps ? { KILN_APT_PROXY: deps.proxyUrl } : {}) };
+  const env = { ...format.buildEnvironment(Math.max(1, Math.floor(limits.cpus))), ...(deps ? { KILN_APT_PROXY: deps.proxyUrl } : {}) };
   const phase = (name: 'deps' | 'build', user: string) => sandbox.exec(
     inArchPersonality(request.arch, ['/usr/local/bin/kiln-build', name, request.scope]),
     { user, env, onOutput: (chunk) => log.write(chunk) },
@@ -184,6 +190,7 @@ async function sandboxedBuild(
     }
     if (exitCode === EXIT_INFRASTRUCTURE) throw new Error('the build container could not reach the package mirror (apt-get update failed); retrying');
     if (exitCode === EXIT_DEPENDENCIES) throw ApplicationFailure.nonRetryable('build dependencies cannot be installed (see the log)', 'BuildDependenciesMissing');
+    if (exitCode === EXIT_RECIPE_INCONSISTENT) throw ApplicationFailure.nonRetryable('the recipe disagrees with itself (see the log): fix it and push again', 'BuildRecipeInconsistent');
     if (exitCode === 137) throw ApplicationFailure.nonRetryable(`build was killed (exit 137: out of memory at ${limits.memoryMb} MiB?)`, 'BuildFailed');
     if (exitCode !== 0) throw ApplicationFailure.nonRetryable(`build failed with exit code ${exitCode} (see the log)`, 'BuildFailed');
 
@@ -219,26 +226,31 @@ async function storeResults(
   layout: DataLayout, request: BuildRequest, image: string, key: string, log: BuildLog, results: ExtractedResult[], durationMs: number,
 ): Promise<BuildRecord> {
   // Validate everything before anything reaches the store: a rejected build leaves nothing behind.
-  const entries = new Map<string, DebPackageEntry>();
+  const format = formatOf(request.format);
+  const io = formatIO(request.format);
+  const entries = new Map<string, BuiltPackageEntry>();
   try {
     for (const result of results) {
-      if (!isDebResultName(result.name)) throw new ResultRejected(`${result.name} is not a result a Debian build makes (.deb, .buildinfo, .changes)`);
-      if (!result.name.endsWith('.deb')) continue;
-      const entry = await debPackageEntry(result.file).catch((err: unknown) => {
+      if (!format.isResultName(result.name)) throw new ResultRejected(`${result.name} is not a result a ${format.label} build makes`);
+      if (!format.isPackageFile(result.name)) continue;
+      const entry = await io.readBuiltPackage(result.file).catch((err: unknown) => {
         if (err instanceof ResultRejected) throw new ResultRejected(`${result.name}: ${err.message}`);
-        throw new ResultRejected(`${result.name} is not a readable .deb (${String((err as Error).message ?? err).split('\n')[0]})`);
+        throw new ResultRejected(`${result.name} is not a readable package (${String((err as Error).message ?? err).split('\n')[0]})`);
       });
-      checkBuiltPackage(result.name, entry, { arch: request.arch, scope: request.scope, version: request.version, binaries: request.binaries });
+      io.checkBuiltPackage(result.name, entry, { arch: request.arch, scope: request.scope, version: request.version, binaries: request.binaries });
       entries.set(result.name, entry);
     }
-    if (entries.size === 0) throw new ResultRejected('the build produced no .deb');
+    if (entries.size === 0) throw new ResultRejected(`the build produced no package (${format.label})`);
   } catch (err) {
     throw rejected(err, log);
   }
   const store = new ArtifactStore(layout.store);
   const record: BuildRecord = {
     key,
-    spec: { tree: request.tree, suite: request.suite, source: request.source, version: request.version, arch: request.arch, scope: request.scope, treeHash: request.treeHash },
+    spec: {
+      tree: request.tree, ...(request.format ? { format: request.format } : {}), suite: request.suite, source: request.source,
+      version: request.version, arch: request.arch, scope: request.scope, treeHash: request.treeHash,
+    },
     image,
     artifacts: [],
     files: [],
@@ -251,7 +263,10 @@ async function storeResults(
     record.files.push({ name: result.name, sha256: stored.sha256, size: stored.size });
     const entry = entries.get(result.name);
     if (entry) {
-      record.artifacts.push({ file: result.name, sha256: stored.sha256, size: stored.size, package: entry.package, version: entry.version, architecture: entry.architecture, stanza: entry.stanza });
+      record.artifacts.push({
+        file: result.name, sha256: stored.sha256, size: stored.size, package: entry.package, version: entry.version,
+        architecture: entry.architecture, stanza: entry.stanza, ...(entry.contents !== undefined ? { contents: entry.contents } : {}),
+      });
     }
   }
   await writeJsonAtomic(layout.buildRecord(key), record);
@@ -270,7 +285,7 @@ function outcome(record: BuildRecord, cached: boolean): BuildOutcome {
     key: record.key,
     cached,
     durationMs: record.durationMs,
-    artifacts: record.artifacts.map(({ stanza: _stanza, ...artifact }) => artifact),
+    artifacts: record.artifacts.map(({ stanza: _stanza, contents: _contents, ...artifact }) => artifact),
   };
 }
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { RESULT_FILE_NAME, ResultRejected, quoteUntrusted } from '../../domain/formats/deb/built-package';
+import { RESULT_FILE_NAME, ResultRejected, quoteUntrusted } from '../../domain/formats/result-rejected';
 
 export interface ResultLimits {
   maxFiles: number;

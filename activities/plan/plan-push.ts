@@ -41,6 +41,7 @@ export async function planPush(config: KilnConfig, layout: DataLayout, push: Pus
   }
   return {
     push,
+    ...(format.id === 'deb' ? {} : { format: format.id }),
     suite: tree.distribution,
     arches: [...tree.architectures],
     limits: { ...tree.build },

@@ -1,18 +1,22 @@
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathInside } from '../../domain/safe-path';
 import type { DataLayout, PushRef } from '../../domain/data-layout';
-import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../../domain/atomic-file';
+import { readJsonIfExists, writeJsonAtomic } from '../../domain/atomic-file';
+import { laneOf } from '../../domain/formats/format';
+import { formatOf } from '../../domain/formats/registry';
 import type { BuildRecord } from '../builder/build-package';
+import { formatIO } from '../formats/registry';
+import type { LanePackage } from '../formats/format-io';
 import { KeyLock } from '../builder/key-lock';
 import { hardLink } from '../store/hard-link';
 import type { WipKey } from './wip-key';
 
 /**
- * A push's WIP repository: one flat APT repository per lane (`<arch>` and `all`), each built package linked in as
- * soon as it is built, indexed from the entries computed at build time, and signed with the WIP key. Build
- * containers of the same push mount their arch's lane and `all`, so dependents build against what the push built.
+ * A push's WIP repository: one flat repository per lane (`<arch>` and the arch-independent one: Debian's `all`,
+ * pacman's `any`), each built package linked in as soon as it is built and indexed by the tree's format from the
+ * entries computed at build time (Debian's is signed with the WIP key). Build containers of the same push mount
+ * their arch's lane and the arch-independent one, so dependents build against what the push built.
  */
 export class WipRepo {
   constructor(private readonly layout: DataLayout, private readonly key: WipKey, private readonly push: PushRef) {}
@@ -31,8 +35,9 @@ export class WipRepo {
       for (const key of keys) {
         const record = await readJsonIfExists<BuildRecord>(this.layout.buildRecord(key));
         if (!record) throw new Error(`build ${key} has no record: it was not built`);
+        const format = formatOf(record.spec.format);
         for (const artifact of record.artifacts) {
-          const lane = artifact.architecture === 'all' ? 'all' : artifact.architecture;
+          const lane = laneOf(format, artifact.architecture);
           await hardLink(path.join(this.layout.store, artifact.sha256), pathInside(this.dir, lane, artifact.file));
           const keysOfLane = touched.get(lane) ?? new Set((await readJsonIfExists<string[]>(this.manifest(lane))) ?? []);
           keysOfLane.add(key);
@@ -48,27 +53,21 @@ export class WipRepo {
 
   private async index(lane: string, keys: string[]): Promise<void> {
     const laneDir = pathInside(this.dir, lane);
-    const stanzas: Array<{ name: string; text: string }> = [];
+    const packages: LanePackage[] = [];
+    let formatId: BuildRecord['spec']['format'];
     for (const key of keys) {
       const record = (await readJsonIfExists<BuildRecord>(this.layout.buildRecord(key)))!;
+      formatId = record.spec.format;
       for (const a of record.artifacts) {
-        if ((a.architecture === 'all' ? 'all' : a.architecture) !== lane) continue;
-        stanzas.push({ name: `${a.package} ${a.version}`, text: `${a.stanza}\nFilename: ./${a.file}\n` });
+        if (laneOf(formatOf(formatId), a.architecture) !== lane) continue;
+        packages.push({ file: a.file, package: a.package, version: a.version, stanza: a.stanza, ...(a.contents !== undefined ? { contents: a.contents } : {}) });
       }
     }
-    stanzas.sort((x, y) => x.name.localeCompare(y.name));
-    const packages = stanzas.map((s) => s.text).join('\n');
-    await writeFileAtomic(path.join(laneDir, 'Packages'), packages);
-    const release = [
-      'Origin: Kiln',
-      `Label: Kiln WIP ${this.push.tree}/${this.push.branch}@${this.push.commit.slice(0, 12)} ${lane}`,
-      `Date: ${new Date().toUTCString().replace('GMT', 'UTC')}`,
-      'SHA256:',
-      ` ${crypto.createHash('sha256').update(packages).digest('hex')} ${Buffer.byteLength(packages)} Packages`,
-      '',
-    ].join('\n');
-    await writeFileAtomic(path.join(laneDir, 'Release'), release);
-    await writeFileAtomic(path.join(laneDir, 'InRelease'), await this.key.clearsign(release));
+    await formatIO(formatId).writeWipIndex(laneDir, packages, {
+      lane,
+      label: `Kiln WIP ${this.push.tree}/${this.push.branch}@${this.push.commit.slice(0, 12)} ${lane}`,
+      clearsign: (text) => this.key.clearsign(text),
+    });
     await writeJsonAtomic(this.manifest(lane), keys);
   }
 }
@@ -87,7 +86,8 @@ export async function snapshotWip(layout: DataLayout, push: PushRef, lanes: stri
     await fs.promises.copyFile(path.join(dir, 'wip.gpg'), path.join(target, 'wip.gpg'));
     for (const lane of lanes) {
       const laneDir = path.join(dir, lane);
-      if (!fs.existsSync(path.join(laneDir, 'InRelease'))) continue;
+      // The manifest is written after the lane's index: a lane without it was never completely indexed.
+      if (!fs.existsSync(path.join(laneDir, 'kiln-manifest.json'))) continue;
       for (const name of await fs.promises.readdir(laneDir)) {
         if (name.startsWith('.') || name === 'kiln-manifest.json') continue;
         await hardLink(path.join(laneDir, name), path.join(target, lane, name));

@@ -42,6 +42,8 @@ export interface PackageFormat {
   buildsOn(declared: readonly string[], arch: string): boolean;
   /** The builder image family: images/<family>/ holds its recipe. */
   readonly imageFamily: string;
+  /** Environment of both build phases, for a build given this many CPUs. */
+  buildEnvironment(parallel: number): Record<string, string>;
   /** Names a build of this format may leave in its results folder (checked before anything is read). */
   isResultName(name: string): boolean;
   /** Of those, the package files (indexed and published); the rest are kept as build records only. */

@@ -2,13 +2,14 @@
 // or an index line. Everything here is checked against the grammar of the format AND against the recipe, because a
 // build is hostile: its control fields, file names and architectures are only what it claims.
 import type { DeclaredBinary } from '../../build';
+import { quoteUntrusted, RESULT_FILE_NAME, ResultRejected } from '../result-rejected';
 import { parseVersion } from './version';
 
-/** A result file's name: no `/`, no control character or space, no leading dot, bounded length. */
-export const RESULT_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9+_.~-]{0,199}$/;
+export { quoteUntrusted, RESULT_FILE_NAME, ResultRejected };
+
 /** What dpkg-buildpackage makes, and all a Debian build may hand back. */
 export function isDebResultName(name: string): boolean {
-  return RESULT_FILE_NAME.test(name) && /\.(deb|buildinfo|changes)$/.test(name);
+  return RESULT_FILE_NAME.test(name) && !/[@:]/.test(name) && /\.(deb|buildinfo|changes)$/.test(name);
 }
 /** Debian Policy 5.6.1 (package names) and 5.6.8 (architecture names). */
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]{1,99}$/;
@@ -31,18 +32,6 @@ export interface BuiltControl {
   architecture: string;
   /** The control paragraph, normalised: one field per line group, no blank line, no reserved field. */
   text: string;
-}
-
-export class ResultRejected extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ResultRejected';
-  }
-}
-
-/** Quoted for an error message: control characters escaped, long values cut. */
-export function quoteUntrusted(text: string): string {
-  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}...` : text);
 }
 
 /**

@@ -37,6 +37,7 @@ export const debFormat: PackageFormat = {
   archIndependent: 'all',
   buildsOn: (declared, arch) => declared.some((a) => a !== 'all' && architectureMatches(a, arch)),
   imageFamily: 'debian',
+  buildEnvironment: (parallel) => ({ DEB_BUILD_OPTIONS: `parallel=${parallel}` }),
   isResultName: isDebResultName,
   isPackageFile: (name) => name.endsWith('.deb'),
 };

@@ -1,0 +1,49 @@
+import type { DeclaredBinary, BinaryScope } from '../../domain/build';
+
+// The I/O half of a package format: what the host reads from a built package and what it writes as a repository
+// index. Everything read here comes from a hostile build; an implementation validates before it returns.
+
+/** One built package, read once when it was built: the index never opens the package again. */
+export interface BuiltPackageEntry {
+  package: string;
+  version: string;
+  /** The package's own architecture: an arch, or the format's arch-independent name. */
+  architecture: string;
+  /** The format's index entry without its location (Debian: Packages stanza; pacman: the `desc` text). */
+  stanza: string;
+  /** The files the package installs (pacman's files database); absent where the format's index has none. */
+  contents?: string;
+}
+
+export interface BuiltPackageExpectation {
+  arch: string;
+  scope: BinaryScope;
+  version: string;
+  binaries?: readonly DeclaredBinary[];
+}
+
+/** A package of one WIP lane, as its index lists it. */
+export interface LanePackage {
+  file: string;
+  package: string;
+  version: string;
+  stanza: string;
+  contents?: string;
+}
+
+export interface WipLaneContext {
+  /** Names the lane's index, e.g. in the Release label. */
+  label: string;
+  lane: string;
+  /** Clear-sign a text with the push's WIP key (formats whose WIP index is signed). */
+  clearsign(text: string): Promise<string>;
+}
+
+export interface FormatIO {
+  /** Read and validate a built package file; throws ResultRejected for anything a build may not hand back. */
+  readBuiltPackage(file: string): Promise<BuiltPackageEntry>;
+  /** Is this the package the recipe declares, of the planned version and arch, under its canonical file name? */
+  checkBuiltPackage(name: string, entry: BuiltPackageEntry, expected: BuiltPackageExpectation): void;
+  /** Write a WIP lane's index over the package files already linked into `dir` (replacing the previous index). */
+  writeWipIndex(dir: string, packages: readonly LanePackage[], context: WipLaneContext): Promise<void>;
+}
