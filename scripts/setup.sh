@@ -42,6 +42,16 @@ if ! mountpoint -q "$docker_root"; then
   as_root mkdir -p "$docker_root"
   as_root mount -o loop "$docker_image_file" "$docker_root"
 fi
+# Quota groups on from the start: enabled later (by the engine's first capped container) over existing images, they
+# stay "inconsistent" and btrfs does not enforce the caps at all until a rescan.
+if ! as_root btrfs qgroup show "$docker_root" >/dev/null 2>&1; then
+  step "enabling btrfs quota groups on $docker_root"
+  as_root btrfs quota enable "$docker_root"
+fi
+if as_root btrfs qgroup show "$docker_root" 2>&1 | grep -q 'inconsistent'; then
+  step "rescanning btrfs quota groups on $docker_root (inconsistent: caps would not hold)"
+  as_root btrfs quota rescan -w "$docker_root" >/dev/null
+fi
 current_root=$(docker info --format '{{.DockerRootDir}}' 2>/dev/null || true)
 if [ -n "$current_root" ] && [ "$current_root" != "$docker_root" ]; then
   step "restarting the Docker engine onto $docker_root (it ran on $current_root, where disk quotas do not work)"
