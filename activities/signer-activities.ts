@@ -12,6 +12,7 @@ import { KeyLock } from './builder/key-lock';
 import { AuditLog, type AuditCaller, type AuditRecord } from './signer/audit-log';
 import type { SignerKeys } from './signer/signer-keys';
 import { SignerState, STATE_FILE } from './signer/signer-state';
+import { checkDatabases, DatabaseRejected } from './signer/database-check';
 
 /**
  * What the publish workflow asks the signer: the Release text and what it must be. The signer checks the text is a
@@ -21,6 +22,8 @@ import { SignerState, STATE_FILE } from './signer/signer-state';
 export interface SignRequest extends ReleaseIdentity {
   /** The small index file to sign (a Release file), never the repository. */
   release: string;
+  /** pacman trees: the databases the Release lists, to sign detached (bytes checked against the Release). */
+  databases?: Array<{ path: string; base64: string }>;
   /**
    * Optional, from callers of before the signer made the comment itself: when present it must be exactly the comment
    * the signer makes from the fields (tree, branch, suite, snapshot, commit), or the request is refused.
@@ -39,6 +42,8 @@ export interface SignResult {
   releaseGpg: string;
   /** The OpenPGP key's fingerprint (40 hex digits, upper case). */
   openpgpFingerprint: string;
+  /** pacman trees: a binary detached signature of each database, base64. */
+  databaseSignatures?: Array<{ path: string; base64: string }>;
   /** The public keys, so the orchestrator can publish them without reading the signer's keys dir. */
   publicKeys: {
     /** The text of minisign.pub. */
@@ -132,7 +137,7 @@ export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig
   // One request at a time: the snapshot check, the state and the rate window are read and written in one piece.
   let queue: Promise<unknown> = Promise.resolve();
 
-  function check(request: SignRequest): { id: ReleaseIdentity; data: Buffer; sha256: string; comment: string; architectures: readonly string[] } {
+  function check(request: SignRequest): { id: ReleaseIdentity; data: Buffer; sha256: string; comment: string; architectures: readonly string[]; databases?: Array<{ path: string; data: Buffer }> } {
     if (typeof request !== 'object' || request === null) throw new Refusal('SIGN_REQUEST_INVALID', 'a sign request is an object');
     for (const field of ['tree', 'branch', 'suite', 'commit', 'release'] as const) {
       if (typeof request[field] !== 'string' || request[field] === '') {
@@ -153,18 +158,32 @@ export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig
     const suite = suiteOf(tree, id.branch);
     if (suite !== id.suite) throw new Refusal('SIGN_UNKNOWN_TREE', `${id.tree}/${id.branch} publishes suite ${suite} on the signer, not "${id.suite}"`);
 
+    let parsed: ReturnType<typeof parseRelease>;
     try {
-      checkReleaseAgrees(parseRelease(request.release), id, tree.architectures);
+      parsed = parseRelease(request.release);
+      checkReleaseAgrees(parsed, id, tree.architectures, tree.format === 'pacman' ? 'pacman' : 'apt');
     } catch (err) {
       if (err instanceof ReleaseRejected) throw new Refusal('SIGN_REQUEST_INVALID', `not a Release Kiln would write for ${id.tree}/${id.branch} snapshot ${id.snapshot}: ${err.message}`);
       throw err;
+    }
+    // A pacman tree's databases are signed too, and only those the signed Release lists, byte for byte.
+    let databases: Array<{ path: string; data: Buffer }> | undefined;
+    if (tree.format === 'pacman') {
+      try {
+        databases = checkDatabases(request.databases, parsed.sha256);
+      } catch (err) {
+        if (err instanceof DatabaseRejected) throw new Refusal('SIGN_REQUEST_INVALID', `not the databases of ${id.tree}/${id.branch} snapshot ${id.snapshot}: ${err.message}`);
+        throw err;
+      }
+    } else if (request.databases !== undefined) {
+      throw new Refusal('SIGN_REQUEST_INVALID', `tree ${id.tree} is ${tree.format}: its Release is all the signer signs`);
     }
     const comment = makeTrustedComment(id);
     if (request.trustedComment !== undefined && request.trustedComment !== comment) {
       throw new Refusal('SIGN_REQUEST_INVALID', `the trusted comment "${request.trustedComment}" is not the signer's "${comment}"`);
     }
     const data = Buffer.from(request.release, 'utf8');
-    return { id, data, sha256: crypto.createHash('sha256').update(data).digest('hex'), comment, architectures: tree.architectures };
+    return { id, data, sha256: crypto.createHash('sha256').update(data).digest('hex'), comment, architectures: tree.architectures, databases };
   }
 
   /**
@@ -218,12 +237,17 @@ export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig
     const { id, data, sha256, comment } = checked;
     let minisig: string;
     let signatures: { inRelease: string; releaseGpg: string };
+    let databaseSignatures: SignResult['databaseSignatures'];
     try {
       // Recorded before anything is signed: no signature leaves the signer unless the state knows it.
       if (!retry) await state.record({ tree: id.tree, branch: id.branch, snapshot: id.snapshot, suite: id.suite, releaseSha256: sha256, at: new Date(now()).toISOString() });
       minisig = sign(data, keys.minisign, { trustedComment: comment, prehash: true });
       // gpg failing (agent, disk) is worth a retry: a plain error, after its audit line.
       signatures = await keys.openpgp.signRelease(data);
+      if (checked.databases) {
+        databaseSignatures = [];
+        for (const db of checked.databases) databaseSignatures.push({ path: db.path, base64: (await keys.openpgp.detachSign(db.data)).toString('base64') });
+      }
     } catch (err) {
       await audit.append(record({ outcome: 'failed', reason: (err as Error).message, retry, trustedComment: comment }))
         .catch((e: unknown) => console.error(`kiln signer: cannot write ${audit.file}: ${(e as Error).message}`));
@@ -239,6 +263,7 @@ export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig
       inRelease: signatures.inRelease,
       releaseGpg: signatures.releaseGpg,
       openpgpFingerprint: keys.openpgp.fingerprint,
+      ...(databaseSignatures ? { databaseSignatures } : {}),
       publicKeys: { minisignPub: keys.minisignPublicFile, openpgpKeyringBase64: keys.openpgp.keyring.toString('base64') },
     };
   }

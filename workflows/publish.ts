@@ -42,7 +42,10 @@ export async function publishWorkflow({ request, number }: PublishInput): Promis
   const { tree, branch } = request;
   const staged = await assembleSnapshot({ number, request });
   // The fields the signer checks the Release against; it makes the trusted comment from them itself.
-  const signed = await signRelease({ tree, branch, snapshot: number, suite: staged.suite, commit: staged.commit, release: staged.release });
+  const signed = await signRelease({
+    tree, branch, snapshot: number, suite: staged.suite, commit: staged.commit, release: staged.release,
+    ...(staged.databases ? { databases: staged.databases } : {}),
+  });
   await completeSnapshot({ tree, branch, number, suite: staged.suite, releaseSha256: staged.releaseSha256, signatures: signed });
   await switchCurrent({ tree, branch, number });
 

@@ -1,4 +1,6 @@
 import type { DeclaredBinary, BinaryScope } from '../../domain/build';
+import type { IndexFile } from '../../domain/publish/apt-index';
+import type { SnapshotManifest, SnapshotSource } from '../../domain/publish/snapshot-manifest';
 
 // The I/O half of a package format: what the host reads from a built package and what it writes as a repository
 // index. Everything read here comes from a hostile build; an implementation validates before it returns.
@@ -39,6 +41,25 @@ export interface WipLaneContext {
   clearsign(text: string): Promise<string>;
 }
 
+export interface SnapshotIndexInput {
+  /** The staging dir; the packages are already linked at their pool paths. */
+  staging: string;
+  tree: string;
+  suite: string;
+  arches: readonly string[];
+  sources: readonly SnapshotSource[];
+  /** The snapshot current now, if any: a format may keep its indexes reachable (apt's by-hash). */
+  base?: { dir: string; manifest: SnapshotManifest };
+}
+
+/** A published snapshot's index: written unsigned, listed in a Release that the signer signs. */
+export interface SnapshotIndex {
+  /** The folder (relative to the snapshot) that holds the Release and its signatures: `dists/<suite>`, `.`. */
+  releaseDir(suite: string): string;
+  /** Write the indexes; returns the files the Release lists (paths relative to releaseDir). */
+  write(input: SnapshotIndexInput): Promise<{ releaseDir: string; files: IndexFile[]; databases?: string[] }>;
+}
+
 export interface FormatIO {
   /** Read and validate a built package file; throws ResultRejected for anything a build may not hand back. */
   readBuiltPackage(file: string): Promise<BuiltPackageEntry>;
@@ -46,4 +67,5 @@ export interface FormatIO {
   checkBuiltPackage(name: string, entry: BuiltPackageEntry, expected: BuiltPackageExpectation): void;
   /** Write a WIP lane's index over the package files already linked into `dir` (replacing the previous index). */
   writeWipIndex(dir: string, packages: readonly LanePackage[], context: WipLaneContext): Promise<void>;
+  snapshotIndex: SnapshotIndex;
 }

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -6,7 +5,9 @@ import { pathInside } from '../../domain/safe-path';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../../domain/atomic-file';
 import type { DataLayout } from '../../domain/data-layout';
 import { KilnError } from '../../domain/errors';
-import { COMPONENT, packagesIndex, releaseFile, type IndexFile } from '../../domain/publish/apt-index';
+import { releaseFile } from '../../domain/publish/apt-index';
+import type { FormatId } from '../../domain/formats/format';
+import { formatIO } from '../formats/registry';
 import {
   parseSnapshotDirName, snapshotDirName, type SnapshotManifest, type SnapshotSource,
 } from '../../domain/publish/snapshot-manifest';
@@ -19,11 +20,15 @@ export interface Signatures {
   inRelease: string;
   releaseGpg: string;
   minisig: string;
+  /** Binary detached OpenPGP signatures of the databases the Release lists (pacman), base64. */
+  databaseSignatures?: Array<{ path: string; base64: string }>;
   publicKeys: { minisignPub: string; openpgpKeyringBase64: string };
 }
 
 export interface AssembleRequest {
   number: number;
+  /** The tree's format (Debian when absent). */
+  format?: FormatId;
   suite: string;
   arches: readonly string[];
   commit: string;
@@ -91,11 +96,12 @@ export class BranchRepo {
   }
 
   /** Build the unsigned snapshot in its staging dir; returns the Release text to sign. */
-  async assemble(request: AssembleRequest): Promise<{ release: string; base?: number }> {
+  async assemble(request: AssembleRequest): Promise<{ release: string; base?: number; databases?: Array<{ path: string; base64: string }> }> {
     const final = this.snapshotDir(request.number);
     if (fs.existsSync(final)) {
       const done = await this.manifest(request.number);
-      return { release: await fs.promises.readFile(path.join(final, 'dists', done.suite, 'Release'), 'utf8'), base: done.base };
+      const releaseDir = formatIO(done.format).snapshotIndex.releaseDir(done.suite);
+      return { release: await fs.promises.readFile(pathInside(final, releaseDir, 'Release'), 'utf8'), base: done.base, databases: await this.databases(final, releaseDir, done.databases) };
     }
     const staging = this.stagingDir(request.number);
     await fs.promises.rm(staging, { recursive: true, force: true });
@@ -114,59 +120,49 @@ export class BranchRepo {
       }
     }
 
-    const dists = path.join(staging, 'dists', request.suite);
-    const files: IndexFile[] = [];
-    for (const arch of request.arches) {
-      const rel = `${COMPONENT}/binary-${arch}`;
-      const packages = Buffer.from(packagesIndex(sources, arch));
-      const xz = await compressXz(packages);
-      for (const [name, data] of [['Packages', packages], ['Packages.xz', xz]] as const) {
-        const file: IndexFile = { path: `${rel}/${name}`, size: data.length, sha256: sha256(data) };
-        files.push(file);
-        await writeFileAtomic(pathInside(dists, file.path), data);
-        await hardLink(path.join(dists, file.path), path.join(dists, rel, 'by-hash', 'SHA256', file.sha256));
-      }
-    }
-    // The previous snapshot's indexes stay reachable by hash: a client that read its InRelease just before the
-    // switch fetches them from the new snapshot.
-    if (base) {
-      const baseDists = path.join(this.snapshotDir(base.number), 'dists', base.suite);
-      for (const index of base.indexes) {
-        const byHash = path.join(path.dirname(index.path), 'by-hash', 'SHA256', index.sha256);
-        if (base.suite === request.suite && fs.existsSync(path.join(baseDists, byHash))) {
-          await hardLink(path.join(baseDists, byHash), path.join(dists, byHash));
-        }
-      }
-    }
-
+    const indexer = formatIO(request.format).snapshotIndex;
+    const { releaseDir, files, databases } = await indexer.write({
+      staging, tree: this.tree, suite: request.suite, arches: request.arches, sources,
+      base: base && { dir: this.snapshotDir(base.number), manifest: base },
+    });
     const release = releaseFile({
       tree: this.tree, branch: this.branch, suite: request.suite, arches: request.arches, snapshot: request.number,
       commit: request.commit, date: new Date(), files,
     });
-    await writeFileAtomic(path.join(dists, 'Release'), release);
+    await writeFileAtomic(pathInside(staging, releaseDir, 'Release'), release);
     const manifest: SnapshotManifest = {
-      tree: this.tree, branch: this.branch, suite: request.suite, number: request.number, commit: request.commit,
+      tree: this.tree, branch: this.branch, ...(request.format ? { format: request.format } : {}), suite: request.suite, number: request.number, commit: request.commit,
       publishedFor: request.publishedFor, base: base?.number, rollbackOf: request.rollbackOf, createdAt: new Date().toISOString(),
-      sources, indexes: files,
+      sources, indexes: files, ...(databases ? { databases } : {}),
     };
     await writeJsonAtomic(path.join(staging, MANIFEST), manifest);
-    return { release, base: base?.number };
+    return { release, base: base?.number, databases: await this.databases(staging, releaseDir, databases) };
+  }
+
+  /** The bytes of the databases the signer signs detached, from a staged or complete snapshot. */
+  private async databases(dir: string, releaseDir: string, paths: readonly string[] | undefined): Promise<Array<{ path: string; base64: string }> | undefined> {
+    if (!paths) return undefined;
+    return Promise.all(paths.map(async (p) => ({ path: p, base64: (await fs.promises.readFile(pathInside(dir, releaseDir, p))).toString('base64') })));
   }
 
   /** Add the signer's answer and the public keys, then make the snapshot complete (one rename). */
-  async complete(number: number, suite: string, releaseSha256: string, signatures: Signatures): Promise<void> {
+  async complete(number: number, suite: string, releaseSha256: string, signatures: Signatures, format?: FormatId): Promise<void> {
     const final = this.snapshotDir(number);
     if (fs.existsSync(final)) return;
     const staging = this.stagingDir(number);
-    const dists = path.join(staging, 'dists', suite);
-    const release = await fs.promises.readFile(path.join(dists, 'Release')).catch(() => undefined);
+    const dir = pathInside(staging, formatIO(format).snapshotIndex.releaseDir(suite));
+    const release = await fs.promises.readFile(path.join(dir, 'Release')).catch(() => undefined);
     if (!release || sha256(release) !== releaseSha256) {
       // The staging dir is not the one that was signed (remade since): assemble again.
       throw new KilnError('SNAPSHOT_STAGING_CHANGED', `snapshot ${number} of ${this.tree}/${this.branch}: the staged Release is not the one that was signed`);
     }
-    await writeFileAtomic(path.join(dists, 'InRelease'), signatures.inRelease);
-    await writeFileAtomic(path.join(dists, 'Release.gpg'), signatures.releaseGpg);
-    await writeFileAtomic(path.join(dists, 'Release.minisig'), signatures.minisig);
+    await writeFileAtomic(path.join(dir, 'InRelease'), signatures.inRelease);
+    await writeFileAtomic(path.join(dir, 'Release.gpg'), signatures.releaseGpg);
+    await writeFileAtomic(path.join(dir, 'Release.minisig'), signatures.minisig);
+    // Detached signatures of index files the format's clients check themselves (pacman's databases).
+    for (const signature of signatures.databaseSignatures ?? []) {
+      await writeFileAtomic(pathInside(dir, `${signature.path}.sig`), Buffer.from(signature.base64, 'base64'));
+    }
     await writeFileAtomic(path.join(staging, PUBLIC_KEYS.openpgp), Buffer.from(signatures.publicKeys.openpgpKeyringBase64, 'base64'));
     await writeFileAtomic(path.join(staging, PUBLIC_KEYS.minisign), signatures.publicKeys.minisignPub);
     await fs.promises.rename(staging, final);
@@ -206,16 +202,6 @@ export function sha256(data: Buffer | string): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
-
-function compressXz(data: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('xz', ['--compress', '--stdout', '-6'], { encoding: 'buffer', maxBuffer: 1024 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`xz failed: ${stderr.toString().trim() || err.message}`));
-      else resolve(stdout);
-    });
-    child.stdin!.end(data);
-  });
-}
 
 async function fsyncDir(dir: string): Promise<void> {
   const handle = await fs.promises.open(dir, 'r');

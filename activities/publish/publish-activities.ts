@@ -16,6 +16,7 @@ import { publishedCommitCovering } from '../plan/published-state';
 import { BranchRepo, sha256, type Signatures } from './branch-repo';
 import { PublishTargetError, runPublishTarget, toApplicationFailure } from './targets';
 import { suiteOf, targetsOf } from '../../domain/config';
+import { formatOf } from '../../domain/formats/registry';
 
 /** Orchestrator activities that make, sign-wrap and switch snapshots. Every one is idempotent on the snapshot number. */
 export function createPublishActivities({ config, layout }: { config: KilnConfig; layout: DataLayout }) {
@@ -50,7 +51,8 @@ export function createPublishActivities({ config, layout }: { config: KilnConfig
       if (!build) throw new KilnError('PUBLISH_REQUEST_INVALID', `build ${b.id} (${b.key}) has no build record`);
       built.push({ source: build.spec.source, version: build.spec.version, treeHash: build.spec.treeHash, arch: build.spec.arch, key: b.key, artifacts: build.artifacts });
     }
-    return composeSnapshot({ base, built, unchanged: plan.unchanged });
+    const format = formatOf(treeOf(request.tree).format);
+    return composeSnapshot({ base, built, unchanged: plan.unchanged, poolPath: format.poolPath });
   }
 
   async function assemble(number: number, request: PublishRequest): Promise<SnapshotToSign> {
@@ -73,11 +75,12 @@ export function createPublishActivities({ config, layout }: { config: KilnConfig
         rollbackOf = target;
         sources = async () => manifest.sources;
       }
-      const { release, base } = await repo.assemble({
-        number, suite, arches: tree.architectures, commit, publishedFor: request.replyTo, rollbackOf, sources,
+      const format = tree.format === 'deb' ? undefined : tree.format;
+      const { release, base, databases } = await repo.assemble({
+        number, format, suite, arches: tree.architectures, commit, publishedFor: request.replyTo, rollbackOf, sources,
       });
       return {
-        number, suite, commit, base, rollbackOf, release, releaseSha256: sha256(release),
+        number, suite, commit, base, rollbackOf, release, releaseSha256: sha256(release), ...(databases ? { databases } : {}),
         trustedComment: trustedComment({ tree: request.tree, branch: request.branch, suite, snapshot: number, commit }),
         targets: targetsOf(tree, request.branch).length,
       };
@@ -103,7 +106,8 @@ export function createPublishActivities({ config, layout }: { config: KilnConfig
     async completeSnapshot(input: { tree: string; branch: string; number: number; suite: string; releaseSha256: string; signatures: Signatures }): Promise<void> {
       return beating(async () => {
         try {
-          await repoOf(input.tree, input.branch).complete(input.number, input.suite, input.releaseSha256, input.signatures);
+          const format = treeOf(input.tree).format;
+          await repoOf(input.tree, input.branch).complete(input.number, input.suite, input.releaseSha256, input.signatures, format === 'deb' ? undefined : format);
         } catch (err) {
           return final(err);
         }

@@ -53,6 +53,8 @@ export interface OpenPgpSignerKey {
   readonly keyring: Buffer;
   /** InRelease and Release.gpg for one Release text. Calls on the same key run one after another. */
   signRelease(release: Buffer): Promise<OpenPgpReleaseSignatures>;
+  /** A binary detached signature (what pacman reads as `<db>.sig`). */
+  detachSign(data: Buffer): Promise<Buffer>;
 }
 
 /**
@@ -154,6 +156,17 @@ class GpgSignerKey implements OpenPgpSignerKey {
       const inRelease = await this.gpg([...common, '--clearsign'], release, 'clear-signing (InRelease)');
       const releaseGpg = await this.gpg([...common, '--armor', '--detach-sign'], release, 'detach-signing (Release.gpg)');
       return { inRelease, releaseGpg };
+    });
+  }
+
+  detachSign(data: Buffer): Promise<Buffer> {
+    return oneAtATime(this.paths.home, async () => {
+      const args = ['--local-user', `${this.fingerprint}!`, '--digest-algo', 'SHA256', '--output', '-', '--detach-sign'];
+      try {
+        return await gpgWithPassphraseFile(this.paths.home, this.paths.passwordFile, args, data);
+      } catch (err) {
+        throw new Error(`OpenPGP detach-signing (database) with key ${this.fingerprint} failed: ${(err as Error).message}`);
+      }
     });
   }
 

@@ -1,8 +1,10 @@
 // Defaults and closed vocabularies of the configuration, in one place: the schema, the resolver and
 // docs/CONFIGURATION.md all state these same values.
 
-export const ARCHITECTURES = ['amd64', 'i386'] as const;
-export const PACKAGE_FORMATS = ['deb'] as const;
+/** Debian's names for deb trees, pacman's for pacman trees (semantic-checks.ts keeps them apart). */
+export const ARCHITECTURES = ['amd64', 'i386', 'x86_64', 'i686'] as const;
+export const PACKAGE_FORMATS = ['deb', 'pacman'] as const;
+export const FORMAT_ARCHITECTURES = { deb: ['amd64', 'i386'], pacman: ['x86_64', 'i686'] } as const;
 
 export const DEFAULT_API = { port: 8080, host: '127.0.0.1', readsRequireToken: false, healthChecks: ['temporal', 'docker'] } as const;
 

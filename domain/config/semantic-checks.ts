@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { branchNameProblem, classifyGitUrl } from './git-names';
+import { ARCHITECTURES, FORMAT_ARCHITECTURES } from './defaults';
 import { formatPath, type FieldPath, type LocatedProblem } from './problems';
 import { classifyRsyncDestination, defaultSuite, isSuiteName } from './publish';
 
@@ -150,6 +151,22 @@ function targetProblems(
 }
 
 /** `baseDir`: the config file's folder, against which relative local paths resolve. */
+/** A tree names its architectures as its format does: Debian's `amd64`, pacman's `x86_64`. */
+function architectureProblems(tree: Record<string, unknown>, i: number, problems: LocatedProblem[]): void {
+  const format = tree.format;
+  if (typeof format !== 'string' || !hasOwn(FORMAT_ARCHITECTURES, format) || !Array.isArray(tree.architectures)) return;
+  const names: readonly string[] = FORMAT_ARCHITECTURES[format as keyof typeof FORMAT_ARCHITECTURES];
+  tree.architectures.forEach((arch: unknown, j) => {
+    // A name no format knows is the schema's to report; here, one of the other format's.
+    if (typeof arch === 'string' && (ARCHITECTURES as readonly string[]).includes(arch) && !names.includes(arch)) {
+      problems.push({ at: ['trees', i, 'architectures', j], message: `is not an architecture of format ${format} (${names.join(', ')})` });
+    }
+  });
+  if (format === 'pacman' && Array.isArray((tree.publish as Record<string, unknown> | undefined)?.targets) && ((tree.publish as Record<string, unknown[]>).targets).length > 0) {
+    problems.push({ at: ['trees', i, 'publish', 'targets'], message: 'publish targets are not supported for pacman trees yet (their rsync order is apt\'s); serve the repository from Kiln' });
+  }
+}
+
 export function semanticProblems(data: unknown, baseDir: string): LocatedProblem[] {
   const problems: LocatedProblem[] = [];
   const trees = isRecord(data) && Array.isArray(data.trees) ? data.trees : [];
@@ -176,6 +193,7 @@ export function semanticProblems(data: unknown, baseDir: string): LocatedProblem
     }
     suiteProblems(tree, i, problems);
     targetProblems(tree, i, problems, places, baseDir);
+    architectureProblems(tree, i, problems);
   });
 
   const temporal = isRecord(data) && isRecord(data.temporal) ? data.temporal : undefined;

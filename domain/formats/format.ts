@@ -48,6 +48,8 @@ export interface PackageFormat {
   isResultName(name: string): boolean;
   /** Of those, the package files (indexed and published); the rest are kept as build records only. */
   isPackageFile(name: string): boolean;
+  /** Where a package file lives in a published snapshot, relative to it. */
+  poolPath(source: string, file: string, architecture: string): string;
 }
 
 /** Is this binary package arch-independent (built once, on the tree's first architecture)? */

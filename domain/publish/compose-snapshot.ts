@@ -19,6 +19,8 @@ export interface ComposeInput {
   base?: Pick<SnapshotManifest, 'number' | 'sources'>;
   built: readonly BuiltSource[];
   unchanged: ReadonlyArray<{ source: string; version: string }>;
+  /** Where a package file lives in the repository (the format's layout; Debian's pool when absent). */
+  poolPath?: (source: string, file: string, architecture: string) => string;
 }
 
 export class ComposeError extends Error {
@@ -52,7 +54,7 @@ export function composeSnapshot(input: ComposeInput): SnapshotSource[] {
     const artifacts = (kept?.artifacts ?? []).filter((a) => !rebuilt.has(a.builtOn));
     for (const b of builds) {
       for (const a of b.artifacts) {
-        artifacts.push({ ...a, pool: poolPath(source, a.file), builtOn: b.arch, key: b.key });
+        artifacts.push({ ...a, pool: (input.poolPath ?? poolPath)(source, a.file, a.architecture), builtOn: b.arch, key: b.key });
       }
     }
     const files = new Map<string, string>();

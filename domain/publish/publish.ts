@@ -20,6 +20,8 @@ export interface SnapshotToSign {
   rollbackOf?: number;
   release: string;
   releaseSha256: string;
+  /** Index files the signer signs detached besides the Release (pacman's databases), listed in it, base64. */
+  databases?: Array<{ path: string; base64: string }>;
   trustedComment: string;
   /** How many publish targets the branch has (config), run after the switch. */
   targets: number;

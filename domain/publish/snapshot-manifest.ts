@@ -1,3 +1,4 @@
+import type { FormatId } from '../formats/format';
 import type { PublishedSource } from '../plan/plan-builds';
 
 // What a snapshot holds, written beside its dists/ as kiln-manifest.json: planning reads it (what is published),
@@ -29,6 +30,8 @@ export interface SnapshotSource extends PublishedSource {
 
 export interface SnapshotManifest {
   tree: string;
+  /** The tree's format; absent for Debian (and snapshots of before formats). */
+  format?: FormatId;
   branch: string;
   suite: string;
   number: number;
@@ -43,6 +46,8 @@ export interface SnapshotManifest {
   sources: SnapshotSource[];
   /** Index files by SHA256, as listed in Release: kept in the next snapshot's by-hash too. */
   indexes: Array<{ path: string; sha256: string; size: number }>;
+  /** Index files (relative to the Release's folder) signed detached besides the Release: pacman's databases. */
+  databases?: string[];
 }
 
 /** Snapshot directory names: zero-padded so that a listing sorts in publish order. */

@@ -52,7 +52,8 @@ const HASH_FIELDS: Record<string, RegExp> = { 'SHA256': /^[0-9a-f]{64}$/, 'MD5Su
 
 /** What `releaseDate()` writes: RFC 2822 in UTC. */
 const DATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} UTC$/;
-const ARCH = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** Debian's names and pacman's (`x86_64`). */
+const ARCH = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 /** One segment of an index path: no `.`/`..`, no leading dot or dash, nothing a shell or URL would read specially. */
 const PATH_SEGMENT = /^[A-Za-z0-9_+][A-Za-z0-9._+-]{0,127}$/;
 const MAX_PATH = 512;
@@ -126,7 +127,7 @@ export function releaseDescription(id: Pick<ReleaseIdentity, 'tree' | 'branch' |
  * Check a parsed Release against the request's identity and the tree's configured architectures. The identity itself
  * (tree, branch, suite configured) is the caller's to check against the configuration.
  */
-export function checkReleaseAgrees(release: ParsedRelease, id: ReleaseIdentity, architectures: readonly string[]): void {
+export function checkReleaseAgrees(release: ParsedRelease, id: ReleaseIdentity, architectures: readonly string[], layout: 'apt' | 'pacman' = 'apt'): void {
   const f = release.fields;
   const expect = (name: string, value: string) => {
     if (f.get(name) !== value) throw new ReleaseRejected(`the Release's ${name} is "${f.get(name) ?? ''}", the request's is "${value}"`);
@@ -152,6 +153,14 @@ export function checkReleaseAgrees(release: ParsedRelease, id: ReleaseIdentity, 
     throw new ReleaseRejected(`the Release's Acquire-By-Hash is "${f.get('Acquire-By-Hash')}", not yes or no`);
   }
   for (const entry of [...release.sha256, ...(release.md5 ?? [])]) {
-    if (!entry.path.startsWith(`${COMPONENT}/`)) throw new ReleaseRejected(`the Release lists ${entry.path}, outside the component ${COMPONENT}/`);
+    if (layout === 'pacman') {
+      // A pacman snapshot's Release lists its databases only: <arch>/<tree>.db and <arch>/<tree>.files.
+      const [arch, name, ...rest] = entry.path.split('/');
+      if (rest.length > 0 || !architectures.includes(arch) || (name !== `${id.tree}.db` && name !== `${id.tree}.files`)) {
+        throw new ReleaseRejected(`the Release lists ${entry.path}, not a database <arch>/${id.tree}.db or .files of an architecture tree ${id.tree} builds`);
+      }
+    } else if (!entry.path.startsWith(`${COMPONENT}/`)) {
+      throw new ReleaseRejected(`the Release lists ${entry.path}, outside the component ${COMPONENT}/`);
+    }
   }
 }

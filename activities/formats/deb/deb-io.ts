@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../../../domain/atomic-file';
 import { checkBuiltPackage } from '../../../domain/formats/deb/built-package';
 import { debPackageEntry } from '../../deb/package-entry';
 import type { FormatIO, LanePackage, WipLaneContext } from '../format-io';
+import { aptSnapshotIndex } from './apt-snapshot-index';
 
 /**
  * A WIP lane as a flat APT repository: Packages from the entries computed at build time, a Release listing it, and
@@ -31,4 +32,5 @@ export const debIO: FormatIO = {
   readBuiltPackage: debPackageEntry,
   checkBuiltPackage: (name, entry, expected) => checkBuiltPackage(name, entry, expected),
   writeWipIndex,
+  snapshotIndex: aptSnapshotIndex,
 };

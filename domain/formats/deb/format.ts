@@ -1,3 +1,4 @@
+import { poolPath } from '../../publish/apt-index';
 import type { FormatRecipe, PackageFormat, RecipeResult } from '../format';
 import { isDebResultName } from './built-package';
 import { parseDebRecipe } from './recipe';
@@ -40,4 +41,5 @@ export const debFormat: PackageFormat = {
   buildEnvironment: (parallel) => ({ DEB_BUILD_OPTIONS: `parallel=${parallel}` }),
   isResultName: isDebResultName,
   isPackageFile: (name) => name.endsWith('.deb'),
+  poolPath: (source, file) => poolPath(source, file),
 };

@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../../../domain/atomic-file';
+import { COMPONENT, packagesIndex, type IndexFile } from '../../../domain/publish/apt-index';
+import { pathInside } from '../../../domain/safe-path';
+import { hardLink } from '../../store/hard-link';
+import type { SnapshotIndex, SnapshotIndexInput } from '../format-io';
+
+/**
+ * A snapshot's APT index: `dists/<suite>/main/binary-<arch>/Packages(.xz)` from the stanzas computed at build time,
+ * each also under by-hash/, and the previous snapshot's indexes kept by hash so a client that read its InRelease
+ * just before the switch still finds them.
+ */
+async function write(input: SnapshotIndexInput): Promise<{ releaseDir: string; files: IndexFile[] }> {
+  const releaseDir = path.join('dists', input.suite);
+  const dists = path.join(input.staging, releaseDir);
+  const files: IndexFile[] = [];
+  for (const arch of input.arches) {
+    const rel = `${COMPONENT}/binary-${arch}`;
+    const packages = Buffer.from(packagesIndex(input.sources, arch));
+    const xz = await compressXz(packages);
+    for (const [name, data] of [['Packages', packages], ['Packages.xz', xz]] as const) {
+      const file: IndexFile = { path: `${rel}/${name}`, size: data.length, sha256: crypto.createHash('sha256').update(data).digest('hex') };
+      files.push(file);
+      await writeFileAtomic(pathInside(dists, file.path), data);
+      await hardLink(path.join(dists, file.path), path.join(dists, rel, 'by-hash', 'SHA256', file.sha256));
+    }
+  }
+  const base = input.base;
+  if (base && base.manifest.suite === input.suite) {
+    const baseDists = path.join(base.dir, 'dists', base.manifest.suite);
+    for (const index of base.manifest.indexes) {
+      const byHash = path.join(path.dirname(index.path), 'by-hash', 'SHA256', index.sha256);
+      if (fs.existsSync(path.join(baseDists, byHash))) await hardLink(path.join(baseDists, byHash), path.join(dists, byHash));
+    }
+  }
+  return { releaseDir, files };
+}
+
+function compressXz(data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('xz', ['--compress', '--stdout', '-6'], { encoding: 'buffer', maxBuffer: 1024 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`xz failed: ${stderr.toString().trim() || err.message}`));
+      else resolve(stdout);
+    });
+    child.stdin!.end(data);
+  });
+}
+
+export const aptSnapshotIndex: SnapshotIndex = {
+  releaseDir: (suite) => path.join('dists', suite),
+  write,
+};
