@@ -13,12 +13,15 @@ import { metricsListenAddress, metricsPortArg } from './lib/metrics-server';
 import { loadProcessConfig, processArgs, runMain } from './lib/process';
 import { Supervisor, type ChildSpec } from './lib/supervisor';
 import { TemporalDevServer } from './lib/temporal-dev-server';
-import { suiteOf } from '../domain/config';
+import { suiteOf, type TreeConfig } from '../domain/config';
+import { formatOf } from '../domain/formats/registry';
+import { installCommands } from '../api/ui/install-commands';
+import { publishedFingerprint } from '../api/data/published-key';
 import type { pushWorkflow } from '../workflows/push';
 
 /** Once the push is published, print what a user adds to install from it (the sources line and the key). */
 async function announcePublished(
-  client: Client, workflowId: string, apiUrl: string, tree: string, branch: string, suite: string, log: (line: string) => void,
+  client: Client, workflowId: string, apiUrl: string, layout: DataLayout, tree: TreeConfig, branch: string, log: (line: string) => void,
 ): Promise<void> {
   try {
     const handle = client.workflow.getHandle<typeof pushWorkflow>(workflowId);
@@ -29,12 +32,13 @@ async function announcePublished(
       log(`kiln: ${workflowId} ended ${result.outcome}; nothing new was published`);
       return;
     }
-    const repo = `${apiUrl}/repos/${encodeURIComponent(tree)}/${encodeURIComponent(branch)}`;
-    const keyring = `/usr/share/keyrings/kiln-${tree}.gpg`;
-    log(`kiln: published ${tree}/${branch} as snapshot ${publish.snapshot}; to install from it:`);
-    log(`kiln:   curl -fsSo ${keyring} ${repo}/kiln-archive-keyring.gpg`);
-    log(`kiln:   echo "deb [signed-by=${keyring}] ${repo} ${suite} main" > /etc/apt/sources.list.d/kiln-${tree}.list`);
-    log(`kiln:   minisign -Vm Release -p minisign.pub  (${repo}/minisign.pub, ${repo}/dists/${suite}/Release)`);
+    const repo = `${apiUrl}/repos/${encodeURIComponent(tree.name)}/${encodeURIComponent(branch)}`;
+    // The same commands the repository page shows, in the tree's format.
+    const commands = installCommands(tree.name, branch, suiteOf(tree, branch), repo, tree.format, publishedFingerprint(layout, tree.name, branch));
+    log(`kiln: published ${tree.name}/${branch} as snapshot ${publish.snapshot}; to install from it (${formatOf(tree.format).label}):`);
+    for (const text of [commands.keyring, commands.addSource, commands.minisign]) {
+      for (const line of text.split('\n')) log(`kiln:   ${line}`);
+    }
   } catch (err) {
     // Stopping Kiln closes the connection while waiting: not an error worth a line.
     if (!/closed|cancel/i.test(String(err))) log(`kiln: could not follow ${workflowId}: ${String(err)}`);
@@ -118,7 +122,7 @@ runMain('start', async () => {
     log(`kiln: pushed ${tree.name} (${tree.url}) as ${branch}@${commit.slice(0, 12)}: ${workflowId}`);
     log(`kiln:   follow it: npx kiln status ${tree.name} --branch ${branch} --commit ${commit}`);
     // In the background: it never throws, and stopping Kiln ends its wait.
-    void announcePublished(client, workflowId, config.api.publicUrl, tree.name, branch, suiteOf(tree, branch), log);
+    void announcePublished(client, workflowId, config.api.publicUrl, layout, tree, branch, log);
   }
 
   await new Promise<void>((resolve) => {

@@ -14,12 +14,14 @@ import {
 import { hardLink } from '../store/hard-link';
 
 export const MANIFEST = 'kiln-manifest.json';
-export const PUBLIC_KEYS = { openpgp: 'kiln-archive-keyring.gpg', minisign: 'minisign.pub' } as const;
+export const PUBLIC_KEYS = { openpgp: 'kiln-archive-keyring.gpg', minisign: 'minisign.pub', fingerprint: 'kiln-archive-key.fingerprint' } as const;
 
 export interface Signatures {
   inRelease: string;
   releaseGpg: string;
   minisig: string;
+  /** The OpenPGP key's fingerprint, published beside the keyring (pacman-key --lsign-key takes it). */
+  openpgpFingerprint?: string;
   /** Binary detached OpenPGP signatures of the databases the Release lists (pacman), base64. */
   databaseSignatures?: Array<{ path: string; base64: string }>;
   publicKeys: { minisignPub: string; openpgpKeyringBase64: string };
@@ -165,6 +167,9 @@ export class BranchRepo {
     }
     await writeFileAtomic(path.join(staging, PUBLIC_KEYS.openpgp), Buffer.from(signatures.publicKeys.openpgpKeyringBase64, 'base64'));
     await writeFileAtomic(path.join(staging, PUBLIC_KEYS.minisign), signatures.publicKeys.minisignPub);
+    if (signatures.openpgpFingerprint && /^[0-9A-F]{40}$/.test(signatures.openpgpFingerprint)) {
+      await writeFileAtomic(path.join(staging, PUBLIC_KEYS.fingerprint), `${signatures.openpgpFingerprint}\n`);
+    }
     await fs.promises.rename(staging, final);
     await fsyncDir(this.snapshotsDir);
   }

@@ -12,7 +12,7 @@ export interface BuiltSource {
   /** The arch the build ran on. */
   arch: string;
   key: string;
-  artifacts: Array<{ file: string; sha256: string; size: number; package: string; version: string; architecture: string; stanza: string }>;
+  artifacts: Array<{ file: string; sha256: string; size: number; package: string; version: string; architecture: string; stanza: string; contents?: string }>;
 }
 
 export interface ComposeInput {

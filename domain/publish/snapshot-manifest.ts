@@ -20,8 +20,10 @@ export interface SnapshotArtifact {
   builtOn: string;
   /** The build key that made it. */
   key: string;
-  /** Packages stanza without Filename, computed when it was built. */
+  /** The format's index entry without location (Debian: Packages stanza without Filename), computed when built. */
   stanza: string;
+  /** The files list of the package (pacman's files database), when the format has one. */
+  contents?: string;
 }
 
 export interface SnapshotSource extends PublishedSource {

@@ -27,11 +27,11 @@ ${v.done === 'rollback' ? notice('Rollback requested: the older packages are pub
 <p>Pushes of this branch: <a href="${uiLinks.pushes({ tree: v.tree, branch: v.branch })}">list</a>. Suite <code>${v.suite}</code>, served at <a href="${v.repoUrl}/">${v.repoUrl}/</a>.</p>
 <h2>Install</h2>
 ${v.current ? '' : notice('Nothing is published yet: these lines work after the first publish.')}
-<p>The archive key, for apt's <code>signed-by</code>:</p>
+<p>${v.commands.labels.keyring}</p>
 <pre class="command" data-testid="install-keyring">${v.commands.keyring}</pre>
-<p>The apt source line:</p>
+<p>${v.commands.labels.sourcesLine}</p>
 <pre class="command" data-testid="apt-source-line">${v.commands.sourcesLine}</pre>
-<p>Added to apt:</p>
+<p>${v.commands.labels.addSource}</p>
 <pre class="command" data-testid="install-source">${v.commands.addSource}</pre>
 <p>Release is also signed with minisign; to check it:</p>
 <pre class="command" data-testid="install-minisign">${v.commands.minisign}</pre>

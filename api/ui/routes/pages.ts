@@ -10,6 +10,7 @@ import { buildMayWrite, pushDetail, pushStatusOf } from '../../data/push-view';
 import { treesOverview } from '../../data/trees';
 import { feed, pushFeedEvents, rollbackFeedEvent } from '../events-feed';
 import { installCommands } from '../install-commands';
+import { publishedFingerprint } from '../../data/published-key';
 import { buildLogPage } from '../pages/build-log';
 import { dashboardPage } from '../pages/dashboard';
 import { eventsPage } from '../pages/events';
@@ -107,7 +108,7 @@ export function pageRoutes(app: FastifyInstance, ui: Ui): void {
     }
     const repoUrl = repositoryUrl(config, tree, branch).replace(/\/+$/, '');
     return sendHtml(reply, 200, repositoryPage(ctx, {
-      tree, branch, suite, repoUrl, commands: installCommands(tree, branch, suite, repoUrl),
+      tree, branch, suite, repoUrl, commands: installCommands(tree, branch, suite, repoUrl, treeConfig.format, publishedFingerprint(ui.layout, tree, branch)),
       snapshots: list, current, diff, done: queryValue(request.query.done),
     }));
   });
