@@ -14,11 +14,14 @@ import { PROJECT_ROOT } from '../../domain/project-paths';
 // sandbox on the dependency network, `kiln-build deps` as root, the container leaves every network, `kiln-build build`
 // as builder, results taken from /home/builder/out as a tar stream. The example Arch tree builds in dependency order,
 // each package base seeing the earlier ones' packages as WIP lanes (/wip/<lane>/wip-<lane>.db, made here by the real
-// repo-add). The image is the one setup builds (the tag is computed as setup computes it); missing, this fails.
+// repo-add). The images are the ones setup builds (x86_64 and i686; the tag is computed as setup computes it); missing,
+// this fails naming setup.
 const RECIPE = ['images/pacman/build-image.sh', 'images/pacman/packages.txt', 'images/pacman/kiln-build', 'images/lib/debootstrap-image.sh'];
 const hash = crypto.createHash('sha256');
 for (const file of RECIPE) hash.update(fs.readFileSync(path.join(PROJECT_ROOT, file)));
-const IMAGE = `kiln-builder:pacman-bookworm-x86_64-${hash.digest('hex').slice(0, 12)}`;
+const HASH = hash.digest('hex').slice(0, 12);
+const imageOf = (arch: string) => `kiln-builder:pacman-bookworm-${arch}-${HASH}`;
+const IMAGE = imageOf('x86_64');
 const EXAMPLES = path.join(PROJECT_ROOT, 'examples', 'arch');
 const OUT = '/home/builder/out';
 
@@ -30,10 +33,10 @@ let proxyUrl = '';
 interface Run { deps: number; build?: number; log: string; uname?: string; packages: string[] }
 
 /** One build of a recipe dir against a WIP view (or none), as the worker does it. */
-async function build(recipe: string, wip?: string, scope = 'any'): Promise<Run> {
+async function build(recipe: string, wip?: string, scope = 'any', image = IMAGE): Promise<Run> {
   const binds = [`${recipe}:/src:ro`, ...(wip ? [`${wip}:/wip:ro`] : [])];
   const sandbox = await Sandbox.create({
-    image: IMAGE, binds, network, memoryMb: 1024, cpus: 1, pids: 512, diskMb: 1024,
+    image, binds, network, memoryMb: 1024, cpus: 1, pids: 512, diskMb: 1024,
     labels: { 'org.kiln.test': 'pacman-builder', 'org.kiln.worker-pid': String(process.pid) },
   });
   sandboxes.push(sandbox);
@@ -91,6 +94,7 @@ describe('pacman builder image', () => {
 
   beforeAll(async () => {
     await requireImage(IMAGE);
+    await requireImage(imageOf('i686'));
     const deps = await depsNetwork(() => undefined);
     network = deps.name;
     proxyUrl = deps.proxyUrl;
@@ -146,6 +150,17 @@ describe('pacman builder image', () => {
     await sandbox.remove();
     expect(code, log).toBe(0);
     expect(log).toContain('hello from kiln-arch-data (kiln-arch-hello, built for x86_64)');
+  });
+
+  it('builds kiln-arch-hello for i686 (a 32-bit userland and uname -m, even when the worker does not set it)', async () => {
+    // The arch-independent kiln-arch-data built on x86_64 serves every arch's `any` lane.
+    const run = await build(recipe('kiln-arch-hello'), wipView({ any: [built['kiln-arch-data']!] }), 'any', imageOf('i686'));
+    expect(run.build, run.log).toBe(0);
+    expect(run.log).toContain('makepkg --nodeps (as builder, i686, uname -m: i686, no network)');
+    expect(run.packages.map((f) => path.basename(f))).toEqual(['kiln-arch-hello-1.0-1-i686.pkg.tar.zst']);
+    expect(pkginfo(run.packages[0]!)).toMatchObject({ pkgname: 'kiln-arch-hello', arch: 'i686' });
+    const elf = execFileSync('bsdtar', ['-xOf', run.packages[0]!, 'usr/bin/kiln-arch-hello']);
+    expect(elf.subarray(0, 5)).toEqual(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 1])); // ELF, ELFCLASS32
   });
 
   it('exits 78 when the committed .SRCINFO disagrees with the PKGBUILD, with the diff and how to regenerate it', async () => {
