@@ -1,29 +1,35 @@
 #!/usr/bin/env bash
 # Build one pacman builder image: Debian (debootstrap) with Debian's pacman and makepkg, since no Arch mirror is
-# reachable here (there is no Arch root file system to start from); `docker import`ed.
+# reachable here (there is no Arch root file system to start from); `docker import`ed. The debootstrap, trim and
+# import steps are images/debian/build-image.sh's (kept apart: sharing them would change the Debian recipe hash).
 # usage: build-image.sh <pacman-arch: x86_64|i686|aarch64> <suite> <tag> <mirror>
-# Tag: kiln-builder:pacman-<suite>-<arch>-<first 12 hex of sha256(cat build-image.sh packages.txt kiln-build ../lib/debootstrap-image.sh)>
+# Tag: kiln-builder:pacman-<suite>-<arch>-<first 12 hex of sha256(cat build-image.sh packages.txt kiln-build)>
 set -euo pipefail
 arch=$1 suite=$2 tag=$3 mirror=$4
 here=$(cd "$(dirname "$0")" && pwd)
-source "$here/../lib/debootstrap-image.sh"
 # CHOST is the Debian toolchain's own triplet (its gcc, binutils), not Arch's *-pc-linux-gnu: that is the compiler here.
 case "$arch" in
-  x86_64) debian_arch=amd64 chost=x86_64-linux-gnu ;;
-  i686) debian_arch=i386 chost=i686-linux-gnu ;;
-  aarch64) debian_arch=arm64 chost=aarch64-linux-gnu ;;
+  x86_64) debian_arch=amd64 platform=linux/amd64 chost=x86_64-linux-gnu ;;
+  i686) debian_arch=i386 platform=linux/386 chost=i686-linux-gnu ;;
+  aarch64) debian_arch=arm64 platform=linux/arm64 chost=aarch64-linux-gnu ;;
   *) echo "build-image.sh: unknown pacman arch $arch (x86_64, i686, aarch64)" >&2; exit 2 ;;
 esac
+packages=$(grep -v '^\s*#' "$here/packages.txt" | grep -v '^\s*$' | paste -sd, -)
+cache=${KILN_TOOLS_DIR:-$here/../../.tools}/debootstrap-cache/$suite-$debian_arch
+mkdir -p "$cache"
 work=$(mktemp -d /var/tmp/kiln-rootfs.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 rootfs=$work/rootfs
 
 echo "builder image $tag: debootstrap $suite/$debian_arch from $mirror, with pacman and makepkg"
-kiln_image_debootstrap "$debian_arch" "$suite" "$mirror" "$(kiln_image_packages "$here/packages.txt")" "$rootfs" "$work/debootstrap.log"
+debootstrap --variant=minbase --arch="$debian_arch" --cache-dir="$cache" --include="$packages" \
+  "$suite" "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || { tail -n 40 "$work/debootstrap.log"; exit 1; }
 
 # makepkg refuses root: builds run as this unprivileged user, uid 1000 like the Debian builder's.
 chroot "$rootfs" useradd --create-home --uid 1000 --shell /bin/bash builder
-kiln_image_trim "$rootfs"
+# A build image is cattle: no apt cache, no docs, no lists (nothing here uses apt after this).
+chroot "$rootfs" apt-get clean
+rm -rf "$rootfs/var/lib/apt/lists/"* "$rootfs/usr/share/doc/"* "$rootfs/usr/share/man/"* "$rootfs/usr/share/info/"*
 
 # An initialised, empty pacman local database: pacman sees none of the Debian packages (hence makepkg --nodeps; the
 # toolchain is implied) and only ever installs what this push built.
@@ -56,5 +62,7 @@ SRCEXT='.src.tar.zst'
 CONF
 install -m 0755 "$here/kiln-build" "$rootfs/usr/local/bin/kiln-build"
 
-kiln_image_import "$debian_arch" "$rootfs" "$tag" "org.kiln.format=pacman org.kiln.arch=$arch org.kiln.suite=$suite"
+tar -C "$rootfs" -c . | docker import --platform "$platform" \
+  --change 'ENV LANG=C.UTF-8' --change 'CMD ["/bin/bash"]' \
+  --change "LABEL org.kiln.format=pacman org.kiln.arch=$arch org.kiln.suite=$suite" - "$tag" >/dev/null
 echo "builder image $tag: done"

@@ -16,7 +16,7 @@ import { PROJECT_ROOT } from '../../domain/project-paths';
 // each package base seeing the earlier ones' packages as WIP lanes (/wip/<lane>/wip-<lane>.db, made here by the real
 // repo-add). The images are the ones setup builds (x86_64 and i686; the tag is computed as setup computes it); missing,
 // this fails naming setup.
-const RECIPE = ['images/pacman/build-image.sh', 'images/pacman/packages.txt', 'images/pacman/kiln-build', 'images/lib/debootstrap-image.sh'];
+const RECIPE = ['images/pacman/build-image.sh', 'images/pacman/packages.txt', 'images/pacman/kiln-build'];
 const hash = crypto.createHash('sha256');
 for (const file of RECIPE) hash.update(fs.readFileSync(path.join(PROJECT_ROOT, file)));
 const HASH = hash.digest('hex').slice(0, 12);
@@ -42,7 +42,8 @@ async function build(recipe: string, wip?: string, scope = 'any', image = IMAGE)
   sandboxes.push(sandbox);
   let log = '';
   const onOutput = (chunk: Buffer) => { log += chunk.toString(); };
-  const env = { DEB_BUILD_OPTIONS: 'parallel=1', ...(proxyUrl ? { KILN_APT_PROXY: proxyUrl } : {}) };
+  // What the worker passes a pacman build (the format's build environment, and the proxy it does not use).
+  const env = { MAKEFLAGS: '-j1', ...(proxyUrl ? { KILN_APT_PROXY: proxyUrl } : {}) };
   try {
     const deps = await sandbox.exec(['/usr/local/bin/kiln-build', 'deps', scope], { user: 'root', env, onOutput });
     if (deps !== 0) return { deps, log, packages: [] };
