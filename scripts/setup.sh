@@ -10,7 +10,9 @@ tools=${KILN_TOOLS_DIR:-$root/.tools}
 temporal_version=v1.5.1   # newest temporalio/cli tag without replace directives (see docs/ARCHITECTURE.md)
 suites=(bookworm)
 arches=(amd64 i386)
+pacman_arches=(x86_64 i686)   # pacman builder images (Arch arch names)
 apt_packages=(docker.io btrfs-progs iptables procps debootstrap minisign gnupg apt-utils dpkg-dev rsync xz-utils curl git ca-certificates
+  pacman-package-manager makepkg libarchive-tools zstd  # the pacman format on the host: repo-add, reading packages
   chromium fonts-dejavu-core)  # chromium: the web UI's browser test (driven by playwright-core)
 
 step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -78,21 +80,29 @@ if [ ! -x "$tools/bin/temporal" ]; then
 fi
 
 # 4. Builder images, tagged by a hash of their recipe: a changed recipe gets a new tag and is rebuilt.
+#    builder_image <family> <build script> <recipe hash> <suite> <arch>: tag kiln-builder:<family><suite>-<arch>-<hash>
+#    (family "" for Debian, "pacman-" for pacman); images of older recipes of the same family, suite and arch are
+#    half a gigabyte each: removed (one a container still uses stays; docker refuses without --force). The patterns
+#    are anchored, so neither family's cleanup matches the other's tags.
+builder_image() {
+  local family=$1 script=$2 hash=$3 suite=$4 arch=$5 tag old
+  tag="kiln-builder:$family$suite-$arch-$hash"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    step "building builder image $tag (debootstrap, about two minutes)"
+    KILN_TOOLS_DIR="$tools" as_root "$script" "$arch" "$suite" "$tag" "$mirror"
+  fi
+  for old in $(docker image ls "kiln-builder" --format '{{.Tag}}' | grep -E "^$family$suite-$arch-[0-9a-f]{12}\$" | grep -v -- "-$hash\$" || true); do
+    if docker image rm "kiln-builder:$old" >/dev/null 2>&1; then step "removed the outdated builder image kiln-builder:$old"; fi
+  done
+}
 recipe_hash=$(cat images/debian/build-image.sh images/debian/packages.txt images/debian/kiln-build | sha256sum | cut -c1-12)
+# The pacman images (Debian with Debian's pacman and makepkg: no Arch mirror is reachable): the formula
+# images/pacman/build-image.sh states, domain/builder-image.ts and test/images/pacman-builder.int.test.ts compute.
+pacman_recipe_hash=$(cat images/pacman/build-image.sh images/pacman/packages.txt images/pacman/kiln-build | sha256sum | cut -c1-12)
 mirror=$(debian_mirror)
 for suite in "${suites[@]}"; do
-  for arch in "${arches[@]}"; do
-    tag="kiln-builder:$suite-$arch-$recipe_hash"
-    if ! docker image inspect "$tag" >/dev/null 2>&1; then
-      step "building builder image $tag (debootstrap, about two minutes)"
-      KILN_TOOLS_DIR="$tools" as_root images/debian/build-image.sh "$arch" "$suite" "$tag" "$mirror"
-    fi
-    # Images of older recipes for this suite and arch are half a gigabyte each: remove them (one a container still
-    # uses stays; docker refuses without --force).
-    for old in $(docker image ls "kiln-builder" --format '{{.Tag}}' | grep -E "^$suite-$arch-[0-9a-f]{12}\$" | grep -v -- "-$recipe_hash\$" || true); do
-      if docker image rm "kiln-builder:$old" >/dev/null 2>&1; then step "removed the outdated builder image kiln-builder:$old"; fi
-    done
-  done
+  for arch in "${arches[@]}"; do builder_image "" images/debian/build-image.sh "$recipe_hash" "$suite" "$arch"; done
+  for arch in "${pacman_arches[@]}"; do builder_image pacman- images/pacman/build-image.sh "$pacman_recipe_hash" "$suite" "$arch"; done
 done
 
 # 5. Node modules, reinstalled only when the lockfile changed since the last install.
