@@ -22,7 +22,9 @@ export function makePackage(pkgbuild: string, pkgext = '.pkg.tar.zst'): string {
   fs.writeFileSync(path.join(dir, 'PKGBUILD'), pkgbuild);
   execFileSync('chown', ['nobody', path.join(dir, 'PKGBUILD')]);
   // --nodeps: the packages a test builds depend on each other, and nothing is installed on the host.
-  execFileSync('runuser', ['-u', 'nobody', '--', 'env', `PKGEXT=${pkgext}`, 'makepkg', '--nodeps', '--noconfirm'], { cwd: dir, stdio: 'pipe' });
+  execFileSync('runuser', ['-u', 'nobody', '--', 'env', `PKGEXT=${pkgext}`, 'makepkg', '--nodeps', '--noconfirm'], {
+    cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000,
+  });
   const made = fs.readdirSync(dir).filter((f) => f.endsWith(pkgext));
   if (made.length !== 1) throw new Error(`makepkg made ${made.length} packages in ${dir}: ${made.join(', ')}`);
   return path.join(dir, made[0]);
