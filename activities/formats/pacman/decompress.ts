@@ -39,18 +39,18 @@ export async function detectCompression(file: string): Promise<Compression> {
  * or too slow; stopping early (a consumer that has read enough) kills the child.
  */
 export async function* decompress(file: string, kind: Compression, limits: DecompressLimits): AsyncGenerator<Buffer> {
-  const input = await fs.promises.open(file, 'r');
-  // The file goes in on stdin: its name is never an argument the tool could read as an option.
-  const child = spawn(kind, ['-dc'], { stdio: [input.fd, 'pipe', 'pipe'] });
-  await input.close();
-  const { stdout, stderr: errors } = child;
-  if (!stdout || !errors) throw new Error('the decompressor has no output pipes');
-  let stderr = '';
-  errors.setEncoding('utf8').on('data', (s: string) => { if (stderr.length < 2000) stderr += s; });
+  // `--`: the path is never read as an option. (Passing an open fd as stdin instead raced with closing it: the
+  // child sometimes read nothing and exited 0.)
+  const child = spawn(kind, ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Listen before the first await: a small package is decompressed, and 'close' emitted, before the next tick.
   const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
     child.once('error', (error) => resolve({ code: null, error }));
     child.once('close', (code) => resolve({ code }));
   });
+  const { stdout, stderr: errors } = child;
+  if (!stdout || !errors) throw new Error('the decompressor has no output pipes');
+  let stderr = '';
+  errors.setEncoding('utf8').on('data', (s: string) => { if (stderr.length < 2000) stderr += s; });
   let timedOut = false;
   const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, limits.timeoutMs);
   let total = 0;

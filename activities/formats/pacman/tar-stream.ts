@@ -133,7 +133,8 @@ class ByteReader {
 }
 
 function checkChecksum(header: Buffer): void {
-  const stored = parseNumber(header.subarray(148, 156), 'checksum');
+  const text = header.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/, '').replace(/^ +/, '');
+  const stored = /^[0-7]{1,7}$/.test(text) ? parseInt(text, 8) : NaN;
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < BLOCK; i++) {

@@ -115,6 +115,7 @@ function parse(text: string): SrcinfoRecipe {
 
   const baseArch = archList(base.values.get('arch') ?? [], 'pkgbase');
   if (baseArch.length === 0) throw new Invalid('pkgbase has no arch');
+  checkArchKeys(base, baseArch);
   const deps = (s: Section, key: string) => depList(s.values.get(key) ?? [], key);
   // A package's key, when present, replaces the pkgbase's; otherwise the pkgbase's is inherited.
   const inherited = (p: Section, key: string) => (p.values.has(key) ? p : base);
@@ -133,6 +134,7 @@ function parse(text: string): SrcinfoRecipe {
     packages: packages.map((p) => {
       const arch = p.values.has('arch') ? archList(p.values.get('arch') ?? [], `package ${p.name}`) : baseArch;
       if (arch.length === 0) throw new Invalid(`line ${p.line}: package ${p.name} has an empty arch`);
+      checkArchKeys(p, arch);
       return {
         name: p.name,
         arch,
@@ -213,6 +215,16 @@ function single(s: Section, key: string, required: boolean): string | undefined 
   const value = s.values.get(key)?.[0];
   if (required && !value) throw new Invalid(`pkgbase ${s.name} has no ${key}`);
   return value;
+}
+
+/** makepkg (lint_pkgbuild/arch_specific.sh) refuses `depends_<arch>` for an arch the section does not build. */
+function checkArchKeys(s: Section, arch: string[]): void {
+  for (const key of s.values.keys()) {
+    const m = /^([a-z0-9]+)_([a-z0-9_]+)$/.exec(key);
+    if (m && ARCH_KEYS.has(m[1]) && !arch.includes(m[2])) {
+      throw new Invalid(`${s.kind} ${s.name} sets ${key}, but does not build for ${m[2]} (arch: ${arch.join(' ')})`);
+    }
+  }
 }
 
 function checkName(name: string, line: number, key: string): void {

@@ -79,6 +79,8 @@ describe('parseSrcinfo refuses', () => {
     ['a bad arch', base('\tarch = x86-64\n'), 'arch'],
     ['any with another arch', base('\tarch = any\n'), 'cannot be combined'],
     ['an arch key for any', base('\tdepends_any = x\n'), 'not for an architecture'],
+    ['an arch-specific key for an arch not built', base('\tdepends_aarch64 = x\n'), 'does not build for aarch64'],
+    ['a package arch-specific key for an arch it does not build', base('', '\npkgname = p\n\tarch = any\n\tdepends_x86_64 = x\n'), 'does not build for x86_64'],
     ['a bad dependency', base('\tdepends = foo>>1\n'), 'not a dependency'],
     ['a dependency version with a space', base('\tdepends = foo>=1 2\n'), 'not a dependency'],
     ['provides with >=', base('\tprovides = foo>=1\n'), 'name=version'],
