@@ -152,7 +152,8 @@ export class BranchRepo {
     const final = this.snapshotDir(number);
     if (fs.existsSync(final)) return;
     const staging = this.stagingDir(number);
-    const dir = pathInside(staging, formatIO(format).snapshotIndex.releaseDir(suite));
+    // The format's own folder name (`dists/<suite>`, `.`), not a build's: joined, then every file checked inside it.
+    const dir = path.join(staging, formatIO(format).snapshotIndex.releaseDir(suite));
     const release = await fs.promises.readFile(path.join(dir, 'Release')).catch(() => undefined);
     if (!release || sha256(release) !== releaseSha256) {
       // The staging dir is not the one that was signed (remade since): assemble again.

@@ -6,6 +6,8 @@ import { parseConfig, type KilnConfig } from '../../domain/config';
 export interface TestTree {
   name: string;
   url: string;
+  /** deb (the default) or pacman; pacman trees default to x86_64. */
+  format?: 'deb' | 'pacman';
   branches?: string[];
   architectures?: string[];
   concurrency?: number;
@@ -25,10 +27,10 @@ export function testConfig(trees: TestTree[], env: NodeJS.ProcessEnv = process.e
     ...trees.flatMap((t) => [
       `  - name: ${t.name}`,
       `    url: ${t.url}`,
-      '    format: deb',
+      `    format: ${t.format ?? 'deb'}`,
       '    distribution: bookworm',
       `    branches: [${(t.branches ?? ['main']).join(', ')}]`,
-      `    architectures: [${(t.architectures ?? ['amd64', 'i386']).join(', ')}]`,
+      `    architectures: [${(t.architectures ?? (t.format === 'pacman' ? ['x86_64'] : ['amd64', 'i386'])).join(', ')}]`,
       `    build: { concurrency: ${t.concurrency ?? 2}, timeoutMinutes: 10, memoryMb: 1024, cpus: 1 }`,
       ...(t.webhookSecretEnv ? [`    webhook: { secretEnv: ${t.webhookSecretEnv} }`] : []),
       ...(t.publish ? [`    publish: ${t.publish}`] : []),

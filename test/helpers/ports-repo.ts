@@ -11,12 +11,13 @@ import { PROJECT_ROOT } from '../../domain/project-paths';
 export class PortsRepo {
   readonly dir: string;
 
-  constructor({ fromExamples = true }: { fromExamples?: boolean } = {}) {
+  /** `fromExamples`: start as a copy of examples/ports, or of another examples/ folder when named (`arch`). */
+  constructor({ fromExamples = true }: { fromExamples?: boolean | string } = {}) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-ports-'));
     this.git('init', '--quiet', '--initial-branch=main');
     this.git('config', 'user.email', 'tests@kiln.invalid');
     this.git('config', 'user.name', 'Kiln Tests');
-    if (fromExamples) fs.cpSync(path.join(PROJECT_ROOT, 'examples/ports'), this.dir, { recursive: true });
+    if (fromExamples) fs.cpSync(path.join(PROJECT_ROOT, 'examples', fromExamples === true ? 'ports' : fromExamples), this.dir, { recursive: true });
   }
 
   git(...args: string[]): string {

@@ -3,7 +3,7 @@
 // the output size and the time taken are capped, so a compression bomb costs a bounded amount of work.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { ResultRejected } from '../../../domain/formats/deb/built-package';
+import { ResultRejected } from '../../../domain/formats/result-rejected';
 
 export type Compression = 'zstd' | 'gzip' | 'xz';
 

@@ -1,7 +1,7 @@
 // What the host takes from a built pacman package (.pkg.tar.zst, .gz or .xz): its .PKGINFO and its file list, read
 // from the stream without extracting anything. Every byte is the build's, so every name is checked, .PKGINFO must be
 // one small regular file, and the amount of data and entries is bounded.
-import { ResultRejected, quoteUntrusted } from '../../../domain/formats/deb/built-package';
+import { ResultRejected, quoteUntrusted } from '../../../domain/formats/result-rejected';
 import { CONTROL_CHAR } from '../../../domain/formats/pacman/names';
 import { MAX_PKGINFO_BYTES, parsePkginfo, type Pkginfo } from '../../../domain/formats/pacman/pkginfo';
 import { decompress, detectCompression } from './decompress';

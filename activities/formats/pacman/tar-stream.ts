@@ -2,7 +2,7 @@
 // writes anything to disk and never follows anything; it only reports entries and hands over the bodies asked for,
 // each bounded. Anything malformed (bad checksum, bad number, invalid UTF-8 name, a stream that ends inside an
 // entry) is a ResultRejected.
-import { ResultRejected, quoteUntrusted } from '../../../domain/formats/deb/built-package';
+import { ResultRejected, quoteUntrusted } from '../../../domain/formats/result-rejected';
 
 const BLOCK = 512;
 /** Longest name or link target accepted, in bytes (Linux PATH_MAX). */

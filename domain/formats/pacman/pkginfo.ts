@@ -3,7 +3,7 @@
 // `desc` file, where a newline would start a field of the package's choosing and a blank line would end a list.
 // Everything is checked, and what repo-add would do differently from what pacman reads is refused, not repaired.
 // Pure code: no Node imports.
-import { ResultRejected, quoteUntrusted } from '../deb/built-package';
+import { ResultRejected, quoteUntrusted } from '../result-rejected';
 import { ARCH_NAME, CONTROL_CHAR, PACKAGE_NAME, parseDep, utf8Length } from './names';
 import { isValidPacmanVersion } from './version';
 

@@ -2,7 +2,7 @@
 // db_write_entry) writes: `%FIELD%`, its values one a line, a blank line; a field with no (or an empty first) value
 // is left out. Inputs come from parsePkginfo, which already refused anything that could break a line.
 // Pure code: no Node imports.
-import { ResultRejected, quoteUntrusted } from '../deb/built-package';
+import { ResultRejected, quoteUntrusted } from '../result-rejected';
 import { CONTROL_CHAR } from './names';
 import type { Pkginfo } from './pkginfo';
 

@@ -1,0 +1,114 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../api/app';
+import { requestPush } from '../../api/intake/request-push';
+import type { KilnConfig } from '../../domain/config';
+import { DataLayout } from '../../domain/data-layout';
+import { testConfig } from '../helpers/config';
+import { kilnWorkers } from '../helpers/kiln-workers';
+import { PacmanClient } from '../helpers/pacman-client';
+import { PortsRepo } from '../helpers/ports-repo';
+import { pushResultOf, pushStatusText } from '../helpers/push-result';
+import { connectToTestServer, type TemporalTestContext } from '../helpers/temporal';
+
+// The Arch example tree through the whole push on the real Temporal server and Docker engine: built in dependency
+// order through the WIP pacman repository, published as a signed pacman repository, installed by the real pacman
+// client with database signatures required; a database that does not match its signature is refused.
+describe('a pacman tree', () => {
+  let t: TemporalTestContext;
+  let repo: PortsRepo;
+  let config: KilnConfig;
+  let layout: DataLayout;
+  let workers: Worker[];
+  let running: Promise<void>[];
+  let app: FastifyInstance;
+  let baseUrl: string;
+  const clients: PacmanClient[] = [];
+
+  beforeAll(async () => {
+    t = await connectToTestServer();
+    repo = new PortsRepo({ fromExamples: 'arch' });
+    repo.commit('the Arch example tree');
+    config = testConfig([{ name: `arch${Date.now()}`, url: repo.dir, format: 'pacman' }]);
+    layout = new DataLayout(config.dataDir);
+    workers = await kilnWorkers(t, config);
+    running = workers.map((w) => w.run());
+    app = buildApp({ config, health: { temporal: async () => undefined, docker: async () => undefined }, intake: async () => ({ workflowId: '' }) });
+    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    for (const w of workers ?? []) w.shutdown();
+    await Promise.allSettled(running ?? []);
+    await t?.close();
+    repo?.cleanup();
+    for (const c of clients) c.cleanup();
+  });
+
+  const tree = () => config.trees[0].name;
+  const current = () => path.join(layout.repo(tree(), 'main'), 'current');
+  const client = () => {
+    const c = new PacmanClient({ tree: tree(), url: `${baseUrl}/repos/${tree()}/main` });
+    clients.push(c);
+    c.trust(fs.readFileSync(path.join(current(), 'kiln-archive-keyring.gpg')), fs.readFileSync(path.join(current(), 'kiln-archive-key.fingerprint'), 'utf8').trim());
+    return c;
+  };
+
+  it('builds in dependency order, publishes, and pacman installs it with the database signature required', async () => {
+    const commit = repo.git('rev-parse', 'HEAD');
+    const { workflowId } = await requestPush(t.client, { tree: tree(), branch: 'main', commit }, 'test');
+    const result = await pushResultOf(t.client, workflowId, 300_000).catch(async (err: unknown) => {
+      throw new Error(`${String(err)}; status: ${await pushStatusText(t.client, workflowId)}`);
+    });
+    expect(result.outcome, await pushStatusText(t.client, workflowId)).toBe('succeeded');
+    expect(result.status.publish?.outcome).toBe('published');
+    const byId = new Map(result.status.builds.map((b) => [b.id, b]));
+    expect([...byId.keys()].sort()).toEqual(['kiln-arch-data/x86_64', 'kiln-arch-greet/x86_64', 'kiln-arch-hello/x86_64']);
+    // hello makedepends on data: it started after data was built, and its log shows pacman installing data from WIP.
+    expect(byId.get('kiln-arch-hello/x86_64')!.startedAt!).toBeGreaterThanOrEqual(byId.get('kiln-arch-data/x86_64')!.finishedAt!);
+    expect(fs.readFileSync(path.join(config.dataDir, byId.get('kiln-arch-hello/x86_64')!.log), 'utf8')).toMatch(/kiln-arch-data/);
+
+    // The published layout: the arch's databases (links by name), their detached signatures, the any packages.
+    const x86 = path.join(current(), 'x86_64');
+    for (const name of [`${tree()}.db`, `${tree()}.db.tar.gz`, `${tree()}.files`, `${tree()}.db.sig`, `${tree()}.files.sig`]) {
+      expect(fs.existsSync(path.join(x86, name)), name).toBe(true);
+    }
+    expect(fs.readdirSync(x86).filter((f) => f.endsWith('.pkg.tar.zst')).sort()).toEqual([
+      expect.stringMatching(/^kiln-arch-data-.*-any\.pkg\.tar\.zst$/),
+      expect.stringMatching(/^kiln-arch-greet-.*-any\.pkg\.tar\.zst$/),
+      expect.stringMatching(/^kiln-arch-hello-.*-x86_64\.pkg\.tar\.zst$/),
+    ]);
+    // minisign checks the Release that lists the databases, as it does for Debian.
+    expect(execFileSync('minisign', ['-Vm', path.join(current(), 'Release'), '-p', path.join(current(), 'minisign.pub')], { encoding: 'utf8' }))
+      .toMatch(/Signature and comment signature verified/);
+
+    const pacman = client();
+    const installed = await pacman.pacman('-Sy', 'kiln-arch-greet');
+    expect(installed.status, installed.output).toBe(0);
+    // greet pulled in hello, its runtime dependency, from the same repository.
+    expect(installed.output).toMatch(/kiln-arch-hello/);
+    expect(fs.existsSync(path.join(pacman.root, 'usr/bin/kiln-arch-hello'))).toBe(true);
+    const query = await pacman.pacman('-Q');
+    expect(query.output).toMatch(/kiln-arch-greet/);
+    expect(query.output).toMatch(/kiln-arch-hello/);
+  }, 400_000);
+
+  it('refuses a database whose signature does not match', async () => {
+    const db = path.join(current(), 'x86_64', `${tree()}.db`);
+    const original = fs.readFileSync(db);
+    try {
+      // A database with one byte more: the signature, still the old one, no longer matches.
+      fs.writeFileSync(db, Buffer.concat([original, Buffer.from([0])]));
+      const refused = await client().pacman('-Sy');
+      expect(refused.status).not.toBe(0);
+      expect(refused.output).toMatch(/invalid or corrupted database \(PGP signature\)|signature .* is invalid/i);
+    } finally {
+      fs.writeFileSync(db, original);
+    }
+  });
+});
