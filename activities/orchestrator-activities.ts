@@ -7,6 +7,7 @@ import { planPush } from './plan/plan-push';
 import { createPublishActivities } from './publish/publish-activities';
 import { WipKey } from './wip/wip-key';
 import { WipRepo } from './wip/wip-repo';
+import { seedPublishedLanes } from './wip/published-lanes';
 
 export interface OrchestratorDeps {
   config: KilnConfig;
@@ -25,6 +26,7 @@ export function createOrchestratorActivities({ config, layout }: OrchestratorDep
         const plan = await planPush(config, layout, push, { progress: (step) => Context.current().heartbeat(step) });
         // Publishing reads the full plan (what is unchanged) from disk: workflow payloads stay small.
         await writeJsonAtomic(layout.pushPlan(push), plan);
+        await seedPublishedLanes(layout, wipKey, plan);
         return plan;
       } finally {
         clearInterval(beat);

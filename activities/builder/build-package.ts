@@ -18,6 +18,7 @@ import type { DataLayout, PushRef } from '../../domain/data-layout';
 import { readJsonIfExists, writeJsonAtomic } from '../../domain/atomic-file';
 import { ArtifactStore } from '../store/artifact-store';
 import { snapshotWip } from '../wip/wip-repo';
+import { publishedLane } from '../wip/published-lanes';
 import { requireImage } from '../docker/engine';
 import { inArchPersonality } from './personality';
 import { KeyLock } from './key-lock';
@@ -134,7 +135,8 @@ async function sandboxedBuild(
   // This push's WIP lanes for the arch, frozen as of now: what the build's dependencies were built into.
   const wipView = path.join(work, 'wip');
   const format = formatOf(request.format);
-  if (await snapshotWip(layout, request.push, [request.arch, format.archIndependent], wipView)) binds.push(`${wipView}:/wip:ro`);
+  const lanes = [request.arch, format.archIndependent, publishedLane(request.arch)];
+  if (await snapshotWip(layout, request.push, lanes, wipView)) binds.push(`${wipView}:/wip:ro`);
   const deps = limits.network ? undefined : await depsNetwork();
 
   const started = Date.now();

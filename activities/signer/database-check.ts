@@ -45,17 +45,27 @@ function checkDatabaseContent(path: string, data: Buffer): void {
   } catch (err) {
     throw new DatabaseRejected(`the database ${path} is not gzip data within ${MAX_UNPACKED_BYTES} bytes (${(err as Error).message})`);
   }
+  let paxPath: string | undefined;
   for (let offset = 0; offset + 512 <= tar.length;) {
     const header = tar.subarray(offset, offset + 512);
     if (header.every((b) => b === 0)) return;
-    const name = header.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '');
+    const field = (start: number, length: number) => header.subarray(start, start + length).toString('latin1').replace(/\0.*$/s, '');
     const type = String.fromCharCode(header[156] || 0x30);
-    const size = parseInt(header.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
-    if (!Number.isSafeInteger(size) || size < 0) throw new DatabaseRejected(`the database ${path} has a bad tar header`);
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    if (!Number.isSafeInteger(size) || size < 0 || offset + 512 + size > tar.length) throw new DatabaseRejected(`the database ${path} has a bad tar header`);
+    const body = tar.subarray(offset + 512, offset + 512 + size);
+    offset += 512 + Math.ceil(size / 512) * 512;
+    if (type === 'x') {
+      // A pax record carries a name too long for ustar (Kiln's writer uses it for nothing else).
+      paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
+      continue;
+    }
+    const prefix = field(345, 155);
+    const name = paxPath ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
+    paxPath = undefined;
     if (!ENTRY.test(name) || (type === '5') !== name.endsWith('/') || !['0', '5'].includes(type)) {
       throw new DatabaseRejected(`the database ${path} holds ${JSON.stringify(name.slice(0, 100))}, not a package's desc or files`);
     }
-    offset += 512 + Math.ceil(size / 512) * 512;
   }
   throw new DatabaseRejected(`the database ${path} is not a complete tar archive`);
 }

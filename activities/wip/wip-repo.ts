@@ -100,6 +100,16 @@ export async function snapshotWip(layout: DataLayout, push: PushRef, lanes: stri
 }
 
 
+/** Run `work` holding the WIP repository's lock (one writer at a time; builds snapshot it under the same lock). */
+export async function withWipLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  const lock = await acquire(path.join(dir, '.lock'));
+  try {
+    return await work();
+  } finally {
+    await lock.release();
+  }
+}
+
 async function acquire(file: string): Promise<KeyLock> {
   for (;;) {
     const lock = await KeyLock.tryAcquire(file);

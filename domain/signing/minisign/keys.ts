@@ -77,7 +77,8 @@ function xorInPlace(target: Buffer, stream: Buffer): void {
 }
 
 export function formatPublicKey(publicKey: MinisignPublicKey): string {
-  return `${COMMENT_PREFIX}minisign public key ${publicKey.keyIdHex}\n${publicKey.base64}\n`;
+  // The CLI prints the id with printf's %" PRIX64 ": no leading zeros (1 key in 16 has one).
+  return `${COMMENT_PREFIX}minisign public key ${publicKey.keyIdHex.replace(/^0+(?=.)/, '')}\n${publicKey.base64}\n`;
 }
 
 /** Reads a `.pub` file, or the bare base64 line that `minisign -P` takes. */
