@@ -22,9 +22,12 @@ runMain('build worker', async () => {
     throw new KilnError('CONFIG_INVALID', `--arch must be one of the configured architectures (${known.join(', ')}), got ${arch ?? 'nothing'}`);
   }
   await checkDockerEngine();
-  for (const suite of new Set(config.trees.filter((t) => (t.architectures as readonly string[]).includes(arch)).map((t) => t.distribution))) {
-    await requireImage(builderImageTag(suite, arch));
-    await checkSandboxSupport(builderImageTag(suite, arch));
+  // Every builder image this arch's trees build with (their suite and format), each checked for the disk cap.
+  const images = new Set(config.trees.filter((t) => (t.architectures as readonly string[]).includes(arch))
+    .map((t) => builderImageTag(t.distribution, arch, undefined, t.format)));
+  for (const image of images) {
+    await requireImage(image);
+    await checkSandboxSupport(image);
   }
   await reapOrphanedBuilds((line) => console.log(`kiln build worker: ${line}`));
   installRuntimeLogger(`build-${arch}`);
