@@ -102,6 +102,10 @@ export class Sandbox {
     const info = await this.container.inspect();
     const networks = Object.keys(info.NetworkSettings?.Networks ?? {});
     for (const name of networks) await docker().getNetwork(name).disconnect({ Container: this.container.id, Force: true });
+    // resolv.conf still names the engine's DNS of the network just left (127.0.0.11), now dead: every name lookup
+    // in the build (hostname -f, ...) would wait 10-20 s for it. A nameserver on loopback, where none listens,
+    // fails at once, as a build without network should.
+    await this.exec(['sh', '-c', 'printf "nameserver 127.0.0.1\\noptions timeout:1 attempts:1\\n" >/etc/resolv.conf'], { user: 'root', onOutput: () => undefined });
     return networks;
   }
 
