@@ -38,7 +38,7 @@ function tempDir(): string {
   temps.push(dir);
   return dir;
 }
-afterEach(() => { for (const d of temps.splice(0)) fs.rmSync(d, { recursive: true, force: true }); });
+afterEach(() => { for (const d of temps.splice(0)) fs.rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }); });
 
 /** Sends the request head and then one body byte every 100 ms; resolves with the answer and how many bytes went out. */
 function dripRequest(port: number, urlPath: string, declaredLength: number): Promise<{ response: string; bodyBytesSent: number; closed: boolean; ms: number }> {
