@@ -8,8 +8,8 @@ import { PROJECT_ROOT } from './project-paths';
 // Builder images are tagged by a hash of their recipe (scripts/setup.sh computes the same hash): a changed recipe
 // means a new tag, and builds keyed by image tag are redone with it. One recipe per format family, images/<family>/.
 const RECIPE_FILES: Readonly<Record<string, readonly string[]>> = {
-  debian: ['images/debian/build-image.sh', 'images/debian/packages.txt', 'images/debian/kiln-build'],
-  pacman: ['images/pacman/build-image.sh', 'images/pacman/packages.txt', 'images/pacman/kiln-build'],
+  debian: ['images/debian/build-image.sh', 'images/debian/packages.txt', 'images/debian/kiln-build', 'images/debian/kiln-install-test', 'images/common/kiln-run-test'],
+  pacman: ['images/pacman/build-image.sh', 'images/pacman/packages.txt', 'images/pacman/kiln-build', 'images/pacman/kiln-install-test', 'images/common/kiln-run-test'],
 };
 
 const cachedHash = new Map<string, string>();

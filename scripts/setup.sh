@@ -95,10 +95,10 @@ builder_image() {
     if docker image rm "kiln-builder:$old" >/dev/null 2>&1; then step "removed the outdated builder image kiln-builder:$old"; fi
   done
 }
-recipe_hash=$(cat images/debian/build-image.sh images/debian/packages.txt images/debian/kiln-build | sha256sum | cut -c1-12)
+recipe_hash=$(cat images/debian/build-image.sh images/debian/packages.txt images/debian/kiln-build images/debian/kiln-install-test images/common/kiln-run-test | sha256sum | cut -c1-12)
 # The pacman images (Debian with Debian's pacman and makepkg: no Arch mirror is reachable): the formula
 # images/pacman/build-image.sh states, domain/builder-image.ts and test/images/pacman-builder.int.test.ts compute.
-pacman_recipe_hash=$(cat images/pacman/build-image.sh images/pacman/packages.txt images/pacman/kiln-build | sha256sum | cut -c1-12)
+pacman_recipe_hash=$(cat images/pacman/build-image.sh images/pacman/packages.txt images/pacman/kiln-build images/pacman/kiln-install-test images/common/kiln-run-test | sha256sum | cut -c1-12)
 mirror=$(debian_mirror)
 for suite in "${suites[@]}"; do
   for arch in "${arches[@]}"; do builder_image "" images/debian/build-image.sh "$recipe_hash" "$suite" "$arch"; done

@@ -20,6 +20,8 @@ chroot "$work/rootfs" useradd --create-home --uid 1000 --shell /bin/bash builder
 chroot "$work/rootfs" apt-get clean
 rm -rf "$work/rootfs/var/lib/apt/lists/"* "$work/rootfs/usr/share/doc/"* "$work/rootfs/usr/share/man/"*
 install -m 0755 "$here/kiln-build" "$work/rootfs/usr/local/bin/kiln-build"
+install -m 0755 "$here/kiln-install-test" "$work/rootfs/usr/local/bin/kiln-install-test"
+install -m 0755 "$here/../common/kiln-run-test" "$work/rootfs/usr/local/bin/kiln-run-test"
 printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$work/rootfs/etc/apt/apt.conf.d/90kiln"
 
 case "$arch" in

@@ -3,7 +3,8 @@
 # reachable here (there is no Arch root file system to start from); `docker import`ed. The debootstrap, trim and
 # import steps are images/debian/build-image.sh's (kept apart: sharing them would change the Debian recipe hash).
 # usage: build-image.sh <pacman-arch: x86_64|i686|aarch64> <suite> <tag> <mirror>
-# Tag: kiln-builder:pacman-<suite>-<arch>-<first 12 hex of sha256(cat build-image.sh packages.txt kiln-build)>
+# Tag: kiln-builder:pacman-<suite>-<arch>-<first 12 hex of sha256(cat build-image.sh packages.txt kiln-build
+# kiln-install-test ../common/kiln-run-test)>
 set -euo pipefail
 arch=$1 suite=$2 tag=$3 mirror=$4
 here=$(cd "$(dirname "$0")" && pwd)
@@ -61,6 +62,8 @@ PKGEXT='.pkg.tar.zst'
 SRCEXT='.src.tar.zst'
 CONF
 install -m 0755 "$here/kiln-build" "$rootfs/usr/local/bin/kiln-build"
+install -m 0755 "$here/kiln-install-test" "$rootfs/usr/local/bin/kiln-install-test"
+install -m 0755 "$here/../common/kiln-run-test" "$rootfs/usr/local/bin/kiln-run-test"
 
 tar -C "$rootfs" -c . | docker import --platform "$platform" \
   --change 'ENV LANG=C.UTF-8' --change 'CMD ["/bin/bash"]' \
