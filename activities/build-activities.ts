@@ -3,6 +3,8 @@ import type { BuildOutcome } from '../domain/build';
 import type { DataLayout } from '../domain/data-layout';
 import { buildPackage, type BuildRequest } from './builder/build-package';
 import { probeBuilder as probe, type ProbeInput, type ProbeResult } from './builder/probe';
+import type { InstallTestSummary } from '../domain/install-test';
+import { installTest, type InstallTestRequest } from './install-test/install-test';
 
 export interface BuildDeps {
   layout: DataLayout;
@@ -23,6 +25,18 @@ export function createBuildActivities({ layout }: BuildDeps) {
         signal: ctx.cancellationSignal,
         progress: (detail) => ctx.heartbeat(detail),
       });
+    },
+
+    /** Install-test one build's packages and run its recipe's tests, each in a fresh container; heartbeats as buildPackage. */
+    async installTest(request: InstallTestRequest): Promise<InstallTestSummary> {
+      const ctx = Context.current();
+      ctx.heartbeat({ phase: 'starting' });
+      const beat = setInterval(() => ctx.heartbeat({ phase: 'install-test' }), 5_000);
+      try {
+        return await installTest(layout, request, { signal: ctx.cancellationSignal, progress: (detail) => ctx.heartbeat(detail) });
+      } finally {
+        clearInterval(beat);
+      }
     },
   };
 }

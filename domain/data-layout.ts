@@ -26,6 +26,8 @@ export class DataLayout {
   /** A package directory exported at a git tree hash: immutable, shared by every push that has it. */
   recipe(tree: string, treeHash: string): string { return path.join(this.root, 'recipes', tree, treeHash); }
   buildRecord(key: string): string { return path.join(this.root, 'builds', `${key}.json`); }
+  /** That a build key passed its install test (the test is not run again for the same key). */
+  installTestRecord(key: string): string { return path.join(this.root, 'install-tests', `${key}.json`); }
   buildWork(key: string): string { return path.join(this.root, 'work', key); }
   buildLock(key: string): string { return path.join(this.root, 'builds', `${key}.lock`); }
 

@@ -2,6 +2,7 @@ import type { FormatId } from './formats/format';
 import type { BuildStatus, EntrySnapshot, PlannedBuild } from './build-graph';
 import type { PushRef } from './data-layout';
 import type { PublishResult } from './publish/publish';
+import type { InstallTestStatus } from './install-test';
 
 // The shapes a push's workflows exchange: small (ids, paths, digests), never file contents or logs.
 
@@ -15,6 +16,8 @@ export interface BuildLimitsInput {
   diskMb?: number;
   logMaxMb?: number;
   network?: boolean;
+  /** true: the push install-tests every build before it may publish. Absent in pushes planned before: no stage. */
+  installTest?: boolean;
 }
 
 export interface PlanError {
@@ -63,6 +66,7 @@ export type PushState =
   | 'planning'
   | 'building'
   | 'failed'        // failed: awaiting retry or cancel
+  | 'testing'       // every build succeeded; the install test runs (before any publish)
   | 'publishing'    // every build succeeded; the branch is publishing it
   | 'succeeded'     // built and published (status.publish says where, and whether a target is failing)
   | 'cancelling'
@@ -86,6 +90,8 @@ export interface PushStatus {
   plan?: { builds: number; unchanged: number; deleted: string[]; errors: PlanError[] };
   arches: ArchSummary[];
   builds: Array<BuildStatus & { log: string }>;
+  /** The install test of each build, once the push reached that stage (absent: not yet, or turned off). */
+  installTests?: InstallTestStatus[];
   /** The publish's outcome, once the branch answered. */
   publish?: PublishResult;
 }

@@ -1,4 +1,5 @@
 import type { DeclaredBinary, BinaryScope } from '../../domain/build';
+import type { InstallTestPlan } from '../../domain/install-test';
 import type { IndexFile } from '../../domain/publish/apt-index';
 import type { SnapshotManifest, SnapshotSource } from '../../domain/publish/snapshot-manifest';
 
@@ -60,6 +61,11 @@ export interface SnapshotIndex {
   write(input: SnapshotIndexInput): Promise<{ releaseDir: string; files: IndexFile[]; databases?: string[] }>;
 }
 
+export interface InstallTestContext {
+  /** The source's binary packages for this architecture (what autopkgtest's `@` stands for). */
+  binaries: readonly string[];
+}
+
 export interface FormatIO {
   /** Read and validate a built package file; throws ResultRejected for anything a build may not hand back. */
   readBuiltPackage(file: string): Promise<BuiltPackageEntry>;
@@ -68,4 +74,6 @@ export interface FormatIO {
   /** Write a WIP lane's index over the package files already linked into `dir` (replacing the previous index). */
   writeWipIndex(dir: string, packages: readonly LanePackage[], context: WipLaneContext): Promise<void>;
   snapshotIndex: SnapshotIndex;
+  /** The recipe's own tests (read from its export, links not followed); throws RECIPE_INVALID for a malformed one. */
+  installTestPlan(recipeDir: string, context: InstallTestContext): Promise<InstallTestPlan>;
 }

@@ -24,6 +24,7 @@ export const DEFAULT_BUILD = {
   diskMb: 10240,
   logMaxMb: 100,
   network: false,
+  installTest: true,
 } as const;
 
 export const DEFAULT_SIGNER = {

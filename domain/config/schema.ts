@@ -21,6 +21,7 @@ const buildLimits = {
     diskMb: { type: 'integer', minimum: 64 },
     logMaxMb: { type: 'integer', minimum: 1, maximum: 10240 },
     network: { type: 'boolean' },
+    installTest: { type: 'boolean' },
   },
 } as const;
 

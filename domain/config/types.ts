@@ -19,6 +19,8 @@ export interface BuildLimits {
   readonly logMaxMb: number;
   /** true: the build step keeps a network (unsafe: a recipe can then reach anything the host can). */
   readonly network: boolean;
+  /** true: every build's packages are install-tested (and the recipe's tests run) before the push may publish. */
+  readonly installTest: boolean;
 }
 
 export interface ApiConfig {
@@ -143,6 +145,7 @@ export interface BuildLimitsInput {
   diskMb?: number;
   logMaxMb?: number;
   network?: boolean;
+  installTest?: boolean;
 }
 
 export interface TreeInput {

@@ -50,6 +50,10 @@ export interface PackageFormat {
   isPackageFile(name: string): boolean;
   /** Where a package file lives in a published snapshot, relative to it. */
   poolPath(source: string, file: string, architecture: string): string;
+  /** Is a built package of this name install-tested (debug symbol packages are not)? */
+  installTested(packageName: string): boolean;
+  /** How the install test names the package to its package manager: exactly this version where it can say so. */
+  installTarget(packageName: string, version: string): string;
 }
 
 /** Is this binary package arch-independent (built once, on the tree's first architecture)? */

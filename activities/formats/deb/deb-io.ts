@@ -5,6 +5,7 @@ import { checkBuiltPackage } from '../../../domain/formats/deb/built-package';
 import { debPackageEntry } from '../../deb/package-entry';
 import type { FormatIO, LanePackage, WipLaneContext } from '../format-io';
 import { aptSnapshotIndex } from './apt-snapshot-index';
+import { autopkgtestPlan } from './autopkgtest-plan';
 
 /**
  * A WIP lane as a flat APT repository: Packages from the entries computed at build time, a Release listing it, and
@@ -33,4 +34,5 @@ export const debIO: FormatIO = {
   checkBuiltPackage: (name, entry, expected) => checkBuiltPackage(name, entry, expected),
   writeWipIndex,
   snapshotIndex: aptSnapshotIndex,
+  installTestPlan: autopkgtestPlan,
 };

@@ -9,6 +9,7 @@ import { readPacmanPackage } from './package-reader';
 import { repoDatabase } from './repo-db';
 import { databaseEntries } from './database-entries';
 import { pacmanSnapshotIndex } from './pacman-snapshot-index';
+import { kilnTestPlan } from './kiln-test-plan';
 
 /**
  * Read a built package once: its .PKGINFO (validated by the reader) becomes the `desc` entry repo-add would write,
@@ -63,4 +64,5 @@ export const pacmanIO: FormatIO = {
   checkBuiltPackage,
   writeWipIndex,
   snapshotIndex: pacmanSnapshotIndex,
+  installTestPlan: kilnTestPlan,
 };

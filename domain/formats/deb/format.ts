@@ -42,4 +42,7 @@ export const debFormat: PackageFormat = {
   isResultName: isDebResultName,
   isPackageFile: (name) => name.endsWith('.deb'),
   poolPath: (source, file) => poolPath(source, file),
+  // dh_strip's automatic -dbgsym packages hold only debug symbols for their package, which is tested itself.
+  installTested: (name) => !name.endsWith('-dbgsym'),
+  installTarget: (name, version) => `${name}=${version}`,
 };

@@ -44,4 +44,8 @@ export const pacmanFormat: PackageFormat = {
   isPackageFile: (name) => PACKAGE_FILE.test(name),
   // `<arch>/<file>`: arch-independent packages under any/, linked into every arch's folder by the index writer.
   poolPath: (_source, file, architecture) => `${architecture}/${file}`,
+  // makepkg's `debug` option splits <name>-debug packages of debug symbols off, tested with their package.
+  installTested: (name) => !name.endsWith('-debug'),
+  // pacman -S takes names; the WIP lanes hold one version of each (the published lane leaves out what the push builds).
+  installTarget: (name) => name,
 };
