@@ -10,6 +10,8 @@ export interface GridBuild {
   startedAt?: number;
   durationMs?: number;
   cached?: boolean;
+  /** Its install test, once the push reached that stage. */
+  installTest?: { state: string; attempt: number };
 }
 
 export interface GridOptions {
@@ -25,6 +27,9 @@ export const STATE_SYMBOL: Record<string, string> = {
   waiting: '·', building: '▶', succeeded: '✓', failed: '✗', blocked: '⊘', cancelled: '■',
 };
 
+/** The install test after a built cell: `test ✓`, `test ▶`, `test ✗ #2`. */
+const TEST_SYMBOL: Record<string, string> = { waiting: '·', testing: '▶', passed: '✓', failed: '✗', cancelled: '■' };
+
 export function renderGrid(builds: readonly GridBuild[], opts: GridOptions = {}): string[] {
   const arches = opts.arches ?? [...new Set(builds.map((b) => b.arch))].sort();
   const sources = [...new Set(builds.map((b) => b.source))].sort();
@@ -37,7 +42,7 @@ export function renderGrid(builds: readonly GridBuild[], opts: GridOptions = {})
         const build = own.find((b) => b.arch === arch);
         return build ? cell(build, opts.now) : '-';
       }),
-      settled: own.every((b) => b.state === 'succeeded'),
+      settled: own.every((b) => b.state === 'succeeded' && (!b.installTest || b.installTest.state === 'passed')),
     };
   });
 
@@ -66,7 +71,10 @@ function cell(build: GridBuild, now: number | undefined): string {
   const attempt = build.attempt > 1 ? ` #${build.attempt}` : '';
   if (build.state === 'succeeded') {
     const took = build.cached ? 'reused' : build.durationMs !== undefined ? seconds(build.durationMs) : 'done';
-    return `${symbol} ${took}${attempt}`;
+    const test = build.installTest
+      ? `, test ${TEST_SYMBOL[build.installTest.state] ?? '?'}${build.installTest.state === 'failed' ? ' failed' : ''}${build.installTest.attempt > 1 ? ` #${build.installTest.attempt}` : ''}`
+      : '';
+    return `${symbol} ${took}${attempt}${test}`;
   }
   if (build.state === 'building' && build.startedAt !== undefined && now !== undefined) {
     return `${symbol} ${seconds(Math.max(0, now - build.startedAt), 0)}${attempt}`;

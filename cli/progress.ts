@@ -61,5 +61,14 @@ const SUMMARY_ORDER = ['succeeded', 'building', 'waiting', 'failed', 'blocked', 
 export function summaryLine(push: PushDetail): string {
   const counts = SUMMARY_ORDER.filter((state) => push.buildCounts[state] > 0).map((state) => `${push.buildCounts[state]} ${state}`);
   const builds = push.buildCounts.total === 1 ? '1 build' : `${push.buildCounts.total} builds`;
-  return `${push.state}${counts.length > 0 ? `: ${counts.join(', ')}` : ''} (${builds})`;
+  return `${push.state}${counts.length > 0 ? `: ${counts.join(', ')}` : ''} (${builds})${testsSummary(push)}`;
+}
+
+const TEST_ORDER = ['passed', 'testing', 'waiting', 'failed', 'cancelled'] as const;
+
+/** `; install tests: 3 passed, 1 testing`, once the push reached the install test. */
+function testsSummary(push: PushDetail): string {
+  const states = push.builds.flatMap((b) => (b.installTest ? [b.installTest.state] : []));
+  if (states.length === 0) return '';
+  return `; install tests: ${TEST_ORDER.filter((s) => states.includes(s)).map((s) => `${states.filter((x) => x === s).length} ${s}`).join(', ')}`;
 }

@@ -13,13 +13,17 @@ export function pushDecided(push: PushDetail): boolean {
   return ['succeeded', 'failed', 'cancelled', 'superseded'].includes(push.state);
 }
 
-/** Plan errors, failed builds (with the log's absolute URL), blocked builds. */
+/** Plan errors, failed builds and install tests (with the log's absolute URL), blocked builds. */
 export function failureReport(push: PushDetail, client: ApiClient): string[] {
   const lines: string[] = [];
   for (const e of push.plan?.errors ?? []) lines.push(`  plan: ${e.source ?? e.dir}: ${e.code}: ${e.message}`);
   for (const b of push.builds) {
     if (b.state === 'failed') {
       lines.push(`  ✗ ${b.source}/${b.arch}: ${b.error?.type ?? 'failed'}: ${b.error?.message ?? '(no message)'}`);
+      lines.push(`      log: ${client.absolute(b.logUrl)}`);
+    }
+    if (b.state === 'succeeded' && b.installTest?.state === 'failed') {
+      lines.push(`  ✗ ${b.source}/${b.arch}: install test: ${b.installTest.error?.type ?? 'failed'}: ${b.installTest.error?.message ?? '(no message)'}`);
       lines.push(`      log: ${client.absolute(b.logUrl)}`);
     }
     if (b.state === 'blocked') lines.push(`  ⊘ ${b.source}/${b.arch}: blocked by ${b.blockedBy?.join(', ') ?? 'a failed dependency'}`);

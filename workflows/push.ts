@@ -10,6 +10,7 @@ import {
 import { archWorkflowId, branchWorkflowId } from '../domain/workflow-ids';
 import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queues';
 import { archBuildWorkflow } from './arch-builds';
+import { InstallTestStage } from './install-tests';
 import { isCancellation } from './lib/failures';
 import type { PublishResult } from '../domain/publish/publish';
 import {
@@ -58,8 +59,12 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
   const poke = () => { version++; };
   let publishRequested = carry?.publishRequested ?? false;
   let published: PublishResult | undefined;
+  const tests = new InstallTestStage(status.installTests, poke);
 
-  const snapshot = (): PushStatus => ({ ...status, builds: [...builds.values()].sort((a, b) => a.id.localeCompare(b.id)) });
+  const snapshot = (): PushStatus => ({
+    ...status, builds: [...builds.values()].sort((a, b) => a.id.localeCompare(b.id)),
+    ...(tests.started ? { installTests: tests.statuses() } : {}),
+  });
   setHandler(pushStatusQuery, snapshot);
   setHandler(cancelSignal, ({ reason }) => { cancelRequested = reason ?? 'cancelled by an operator'; poke(); });
   setHandler(retrySignal, (request) => { pendingRetries.push(request); poke(); });
@@ -137,17 +142,20 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
       if (cancelRequested && !publishing) return await cancelChildren(status.arches, () => finish('cancelled'));
       if (supersede && !publishing) {
         status.supersededBy = supersede.by;
+        tests.cancelAll();
         for (const a of status.arches) {
           if (a.state !== 'succeeded') await getExternalWorkflowHandle(a.workflowId).signal(supersedeSignal, supersede).catch(() => undefined);
         }
-        await condition(() => status.arches.every((a) => ['succeeded', 'superseded', 'cancelled'].includes(a.state)));
+        await condition(() => !tests.busy && status.arches.every((a) => ['succeeded', 'superseded', 'cancelled'].includes(a.state)));
         return await finish('superseded');
       }
       for (const request of pendingRetries.splice(0)) {
         // A failed publish is retried by asking again; build retries go to the arches.
         if (status.publish?.outcome === 'failed') { publishRequested = false; status.publish = undefined; }
+        tests.retry(request);
         for (const a of status.arches) {
-          if (!request.arch || request.arch === a.arch) {
+          // A succeeded arch has ended: it has nothing to retry (its builds' install tests are retried here).
+          if (a.state !== 'succeeded' && (!request.arch || request.arch === a.arch)) {
             await getExternalWorkflowHandle(a.workflowId).signal(retrySignal, request).catch(() => undefined);
           }
         }
@@ -162,7 +170,15 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
       }
       const states = status.arches.map((a) => a.state);
       const built = states.every((s) => s === 'succeeded') && plan.errors.length === 0;
-      if (built && !publishRequested) {
+      // Built is not enough: with install tests on, the push publishes once every build's test passed.
+      let tested = built;
+      if (built && plan.limits.installTest === true && !publishRequested) {
+        if (!tests.started) tests.begin(plan);
+        tests.launch(plan, builds, Date.now);
+        tested = tests.passed();
+        if (!tested) await setState(tests.failed() ? 'failed' : 'testing');
+      }
+      if (tested && !publishRequested) {
         publishRequested = true;
         await setState('publishing');
         try {
@@ -177,7 +193,7 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
       } else if (!built && states.every((s) => s === 'succeeded' || s === 'failed')) await setState('failed');
       else if (!built && status.state === 'failed') await setState('building');
 
-      if (workflowInfo().continueAsNewSuggested) {
+      if (workflowInfo().continueAsNewSuggested && !tests.busy) {
         await continueAsNew<typeof pushWorkflow>(input, { plan, status: snapshot(), publishRequested });
       }
       await condition(() => version !== seen);
@@ -190,13 +206,14 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
 
   async function cancelChildren(arches: ArchSummary[], then: () => Promise<PushResult>): Promise<PushResult> {
     status.state = 'cancelling';
+    tests.cancelAll();
     for (const a of arches) {
       if (a.state === 'building' || a.state === 'failed') {
         await getExternalWorkflowHandle(a.workflowId).cancel().catch(() => undefined);
       }
     }
     // Children confirm once their containers are gone; bounded, so a lost child cannot hold the push forever.
-    await condition(() => arches.every((a) => a.state !== 'building' && a.state !== 'failed'), '10 minutes');
+    await condition(() => !tests.busy && arches.every((a) => a.state !== 'building' && a.state !== 'failed'), '10 minutes');
     return then();
   }
 }

@@ -11,7 +11,7 @@ import type { PushState, PushStatus } from '../../domain/push';
 export type PushRecord = PushStatus & { recordedAt?: string };
 
 export const PUSH_STATES: readonly PushState[] = [
-  'planning', 'building', 'failed', 'publishing', 'succeeded', 'cancelling', 'cancelled', 'superseded',
+  'planning', 'building', 'testing', 'failed', 'publishing', 'succeeded', 'cancelling', 'cancelled', 'superseded',
 ];
 /** States a push does not leave; `failed` is not one (it waits for retry or cancel). */
 export const FINAL_PUSH_STATES: readonly PushState[] = ['succeeded', 'cancelled', 'superseded'];

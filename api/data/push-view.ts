@@ -1,6 +1,7 @@
 import type { KilnConfig } from '../../domain/config';
 import type { PushRef } from '../../domain/data-layout';
 import type { PushStatus } from '../../domain/push';
+import { installTestPending, type InstallTestStatus } from '../../domain/install-test';
 import { pushWorkflowId } from '../../domain/workflow-ids';
 import { buildLogUrl, pushUrl, temporalWorkflowUrl } from './links';
 import type { PushControl } from './push-control';
@@ -53,6 +54,8 @@ export interface BuildView {
   error?: { type: string; message: string };
   blockedBy?: string[];
   artifacts?: Array<{ file: string; sha256: string; size: number; package: string; version: string; architecture: string }>;
+  /** The build's install test, once the push reached that stage. */
+  installTest?: Omit<InstallTestStatus, 'id' | 'source' | 'arch'>;
   /** The build log in this API (text, Range, tail, follow). */
   logUrl: string;
 }
@@ -111,6 +114,7 @@ export function pushDetail(config: KilnConfig, view: PushStatusView): PushDetail
       error: b.error,
       blockedBy: b.blockedBy,
       artifacts: b.artifacts,
+      installTest: testView(status.installTests?.find((t) => t.id === b.id)),
       logUrl: buildLogUrl(status.push, b.source, b.arch),
     })),
     buildCounts: countBuilds(status.builds ?? []),
@@ -120,13 +124,20 @@ export function pushDetail(config: KilnConfig, view: PushStatusView): PushDetail
   };
 }
 
+function testView(test: InstallTestStatus | undefined): BuildView['installTest'] {
+  if (!test) return undefined;
+  const { id: _id, source: _source, arch: _arch, ...view } = test;
+  return view;
+}
+
 /**
- * Whether a build's log can still grow: its push runs and the build is waiting or building (or not planned yet).
- * A failed build's log grows again only after a retry: a follower that ended can follow again.
+ * Whether a build's log can still grow: its push runs and the build is waiting or building (or not planned yet), or
+ * its install test will still run. A failed build's log grows again only after a retry: a follower can follow again.
  */
 export function buildMayWrite(view: PushStatusView | undefined, source: string, arch: string): boolean {
   if (!view || !view.running) return false;
   const build = view.status.builds?.find((b) => b.source === source && b.arch === arch);
   if (!build) return view.status.state === 'planning';
-  return build.state === 'waiting' || build.state === 'building';
+  if (build.state === 'waiting' || build.state === 'building') return true;
+  return installTestPending(view.status.installTests?.find((t) => t.source === source && t.arch === arch));
 }

@@ -111,7 +111,31 @@ const buildSchema = {
     error: { $ref: 'kiln-failure#' },
     blockedBy: { type: 'array', items: { type: 'string' } },
     artifacts: { type: 'array', items: artifactSchema },
-    logUrl: { type: 'string' },
+    installTest: {
+      type: 'object',
+      description: 'The build\'s install test (its packages installed in fresh containers, its recipe\'s tests run), once the push reached that stage.',
+      required: ['state', 'attempt'],
+      properties: {
+        state: { type: 'string', enum: ['waiting', 'testing', 'passed', 'failed', 'cancelled'] },
+        attempt: { type: 'integer' },
+        startedAt: { type: 'integer' },
+        finishedAt: { type: 'integer' },
+        error: { $ref: 'kiln-failure#' },
+        summary: {
+          type: 'object',
+          properties: {
+            installed: { type: 'array', items: { type: 'string' } },
+            passed: { type: 'array', items: { type: 'string' } },
+            failed: { type: 'array', items: { type: 'string' } },
+            skipped: {
+              type: 'array',
+              items: { type: 'object', required: ['name', 'reason'], properties: { name: { type: 'string' }, reason: { type: 'string' } } },
+            },
+          },
+        },
+      },
+    },
+    logUrl: { type: 'string', description: 'The build log; the install test appends to it.' },
   },
 } as const;
 

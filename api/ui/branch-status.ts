@@ -11,7 +11,7 @@ export interface BranchStatus {
 
 export function branchStatus(branch: { snapshot?: { number: number }; lastPush?: { state: PushState } }): BranchStatus {
   const state = branch.lastPush?.state;
-  if (state === 'planning' || state === 'building' || state === 'publishing') return { message: state, tone: 'active' };
+  if (state === 'planning' || state === 'building' || state === 'testing' || state === 'publishing') return { message: state, tone: 'active' };
   if (state === 'failed') return { message: 'failed', tone: 'bad' };
   if (state === 'cancelling') return { message: 'cancelling', tone: 'idle' };
   if (branch.snapshot) return { message: `published #${branch.snapshot.number}`, tone: 'ok' };

@@ -5,7 +5,7 @@ import type { PushState } from '../../domain/push';
 export type Tone = 'ok' | 'active' | 'bad' | 'warn' | 'idle';
 
 const PUSH_TONES: Record<PushState, Tone> = {
-  planning: 'active', building: 'active', publishing: 'active', failed: 'bad', succeeded: 'ok',
+  planning: 'active', building: 'active', testing: 'active', publishing: 'active', failed: 'bad', succeeded: 'ok',
   cancelling: 'idle', cancelled: 'idle', superseded: 'idle',
 };
 
@@ -15,6 +15,14 @@ const BUILD_TONES: Record<string, Tone> = {
 
 export function pushTone(state: PushState): Tone {
   return PUSH_TONES[state] ?? 'idle';
+}
+
+const TEST_TONES: Record<string, Tone> = {
+  waiting: 'idle', testing: 'active', passed: 'ok', failed: 'bad', cancelled: 'idle',
+};
+
+export function installTestTone(state: string): Tone {
+  return TEST_TONES[state] ?? 'idle';
 }
 
 export function buildTone(state: string): Tone {

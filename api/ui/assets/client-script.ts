@@ -102,7 +102,10 @@ export const CLIENT_JS = String.raw`'use strict';
     var laidOut = function (state) { return state === 'failed' || state === 'blocked'; };
     var fits = builds.length === Object.keys(cells).length && builds.every(function (b) {
       var cell = cells[b.source + '/' + b.arch];
-      return cell && laidOut(cell.getAttribute('data-state')) === laidOut(b.state);
+      // An install test's line is laid out by the server: a change of it fetches the page again.
+      var test = cell && cell.querySelector('.cell-test');
+      var testState = test ? test.getAttribute('data-test-state') : undefined;
+      return cell && laidOut(cell.getAttribute('data-state')) === laidOut(b.state) && testState === (b.installTest ? b.installTest.state : undefined);
     }) && push.state === root.getAttribute('data-push-state') && String(push.running) === root.getAttribute('data-running');
     builds.forEach(function (b) {
       var cell = cells[b.source + '/' + b.arch];

@@ -1,7 +1,7 @@
 import type { BuildCounts } from '../../data/push-records';
 import type { BuildView, PushDetail } from '../../data/push-view';
 import { actionForm, notice, stateBadge, timeEl } from '../components';
-import { buildTone, elapsed, pushTone, shortCommit } from '../format';
+import { buildTone, elapsed, installTestTone, pushTone, shortCommit } from '../format';
 import { html, type SafeHtml } from '../html';
 import { renderPage, type PageContext } from '../layout';
 import { uiLinks } from '../links';
@@ -11,7 +11,7 @@ import { uiLinks } from '../links';
 
 const COUNT_ORDER = ['succeeded', 'building', 'waiting', 'failed', 'blocked', 'cancelled'] as const;
 const NOTICES: Record<string, string> = {
-  retry: 'Retry requested: the failed builds run again.',
+  retry: 'Retry requested: the failed builds (and failed install tests) run again.',
   cancel: 'Cancel requested: the push stops its builds and publishes nothing.',
 };
 /** Rows with a failure come first, then blocked ones, then running ones, then the rest; by name within each. */
@@ -20,7 +20,7 @@ const ROW_RANK: Record<string, number> = { failed: 0, blocked: 1, building: 2, w
 /** The push still acts on retry and cancel: it runs and is not winding down (cancelling, or ended but for its last
  * steps), where a retry would be accepted and then do nothing. */
 function acting(push: PushDetail): boolean {
-  return push.running && ['planning', 'building', 'failed', 'publishing'].includes(push.state);
+  return push.running && ['planning', 'building', 'testing', 'failed', 'publishing'].includes(push.state);
 }
 
 export function countsText(counts: BuildCounts): string {
@@ -32,7 +32,8 @@ export function pushPage(ctx: PageContext, push: PushDetail, treeArches: readonl
   const ref = { tree: push.tree, branch: push.branch, commit: push.commit };
   const running = push.running;
   const canCancel = acting(push);
-  const canRetry = canCancel && (push.state === 'failed' || push.buildCounts.failed > 0 || push.publish?.outcome === 'failed');
+  const canRetry = canCancel && (push.state === 'failed' || push.buildCounts.failed > 0 || push.publish?.outcome === 'failed'
+    || push.builds.some((b) => b.installTest?.state === 'failed'));
   const actions = ctx.operator && (canCancel || canRetry)
     ? html`<div class="actions">
 ${canRetry ? actionForm(ctx, { action: uiLinks.pushAction(ref, 'retry'), label: 'Retry failed', testid: 'retry-push' }) : ''}
@@ -68,7 +69,7 @@ function grid(ctx: PageContext, push: PushDetail, treeArches: readonly string[])
   const arches = [...new Set([...treeArches, ...push.builds.map((b) => b.arch)])];
   const rows = new Map<string, BuildView[]>();
   for (const b of push.builds) rows.set(b.source, [...(rows.get(b.source) ?? []), b]);
-  const rank = (builds: BuildView[]) => Math.min(4, ...builds.map((b) => ROW_RANK[b.state] ?? 4));
+  const rank = (builds: BuildView[]) => Math.min(4, ...builds.map((b) => (b.installTest?.state === 'failed' ? 0 : ROW_RANK[b.state] ?? 4)));
   const sorted = [...rows.entries()].sort(([a, x], [b, y]) => rank(x) - rank(y) || a.localeCompare(b));
   const live = push.running ? html` data-live-push="${uiLinks.pushEvents(ref)}"` : '';
   if (sorted.length === 0) {
@@ -83,27 +84,42 @@ ${sorted.map(([source, builds]) => html`<tr data-testid="row-${source}">
 ${arches.map((arch) => {
     const b = builds.find((x) => x.arch === arch);
     if (!b) return html`<td class="none" data-testid="build-${source}-${arch}" data-state="none">—</td>`;
-    const retry = ctx.operator && acting(push) && b.state === 'failed'
+    const retry = ctx.operator && acting(push) && (b.state === 'failed' || b.installTest?.state === 'failed')
       ? actionForm(ctx, {
         action: uiLinks.pushAction(ref, 'retry'), label: 'retry', testid: `retry-${source}-${arch}`, small: true,
         fields: { source, arch }, ariaLabel: `Retry ${source} on ${arch}`,
       })
       : '';
     return html`<td class="cell tone-${buildTone(b.state)}" data-testid="build-${source}-${arch}" data-build="${source}/${arch}" data-state="${b.state}">
-<a href="${uiLinks.buildLog(ref, source, arch)}" aria-label="${source} on ${arch}: ${b.state}, log"><span class="cell-state">${b.state}${b.attempt > 1 ? ` (attempt ${b.attempt})` : ''}</span><span class="cell-time"${b.startedAt !== undefined ? html` data-started="${b.startedAt}"` : ''}${b.finishedAt !== undefined ? html` data-finished="${b.finishedAt}"` : ''}>${elapsed(b.startedAt, b.finishedAt)}</span></a>${b.cached ? html` <span class="muted" title="built before, reused">cached</span>` : ''}${retry}</td>`;
+<a href="${uiLinks.buildLog(ref, source, arch)}" aria-label="${source} on ${arch}: ${b.state}, log"><span class="cell-state">${b.state}${b.attempt > 1 ? ` (attempt ${b.attempt})` : ''}</span><span class="cell-time"${b.startedAt !== undefined ? html` data-started="${b.startedAt}"` : ''}${b.finishedAt !== undefined ? html` data-finished="${b.finishedAt}"` : ''}>${elapsed(b.startedAt, b.finishedAt)}</span></a>${installTestLine(b)}${b.cached ? html` <span class="muted" title="built before, reused">cached</span>` : ''}${retry}</td>`;
   })}
 </tr>`)}
 </tbody></table></div>`;
 }
 
+/** The build's install test in its cell: state, and what failed or was skipped. */
+function installTestLine(b: BuildView): SafeHtml {
+  const t = b.installTest;
+  if (!t) return html``;
+  const s = t.summary;
+  const detail = s ? [
+    s.failed.length ? `failed: ${s.failed.join(', ')}` : '',
+    s.skipped.length ? `skipped: ${s.skipped.map((x) => `${x.name} (${x.reason})`).join(', ')}` : '',
+    `installed: ${s.installed.join(', ') || 'nothing'}; tests passed: ${s.passed.join(', ') || 'none'}`,
+  ].filter(Boolean).join('; ') : '';
+  return html`<span class="cell-test tone-${installTestTone(t.state)}" data-testid="install-test-${b.source}-${b.arch}" data-test-state="${t.state}"${detail ? html` title="${detail}"` : ''}>install test: ${t.state}${t.attempt > 1 ? ` (attempt ${t.attempt})` : ''}</span>`;
+}
+
 function failures(push: PushDetail): SafeHtml {
-  const failed = push.builds.filter((b) => b.state === 'failed' || b.state === 'blocked');
+  const failed = push.builds.filter((b) => b.state === 'failed' || b.state === 'blocked' || b.installTest?.state === 'failed');
   if (failed.length === 0) return html``;
   const ref = { tree: push.tree, branch: push.branch, commit: push.commit };
   return html`<h2>Failures</h2><ul class="failures" data-testid="failures">
 ${failed.map((b) => html`<li><a href="${uiLinks.buildLog(ref, b.source, b.arch)}">${b.source} on ${b.arch}</a>: ${b.state === 'blocked'
     ? html`blocked by ${(b.blockedBy ?? []).join(', ') || 'a failed build'}`
-    : html`<code>${b.error?.type ?? 'failed'}</code> ${b.error?.message ?? ''}`}</li>`)}
+    : b.state === 'succeeded' && b.installTest
+      ? html`install test: <code>${b.installTest.error?.type ?? 'failed'}</code> ${b.installTest.error?.message ?? ''}`
+      : html`<code>${b.error?.type ?? 'failed'}</code> ${b.error?.message ?? ''}`}</li>`)}
 </ul>`;
 }
 
