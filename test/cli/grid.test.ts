@@ -29,6 +29,18 @@ describe('renderGrid', () => {
     ]);
   });
 
+  it('shows each built cell\'s install test once the push reached it', () => {
+    expect(renderGrid([
+      build('a', 'amd64', 'succeeded', { durationMs: 1_000, installTest: { state: 'passed', attempt: 1 } }),
+      build('a', 'i386', 'succeeded', { durationMs: 2_000, installTest: { state: 'failed', attempt: 2 } }),
+      build('b', 'amd64', 'succeeded', { cached: true, installTest: { state: 'testing', attempt: 1 } }),
+    ])).toEqual([
+      'package  version  amd64             i386',
+      'a        1.0-1    ✓ 1.0s, test ✓    ✓ 2.0s, test ✗ failed #2',
+      'b        1.0-1    ✓ reused, test ▶  -',
+    ]);
+  });
+
   it('is only the header without builds', () => {
     expect(renderGrid([], { arches: ['amd64'] })).toEqual(['package  version  amd64']);
   });

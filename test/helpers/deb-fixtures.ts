@@ -7,6 +7,8 @@ export interface FixturePackage {
   /** 'all' or 'any' */
   architecture: string;
   buildDepends?: string[];
+  /** Runtime Depends besides ${misc:Depends}. */
+  depends?: string[];
   /** Extra shell run by the build (override_dh_auto_build): `exit 1` makes a failing package, `sleep 30` a slow one. */
   buildScript?: string;
   /** More files of the recipe (path → text), written executable: maintainer scripts, an attack script. */
@@ -30,7 +32,7 @@ export function writeFixturePackage(dir: string, pkg: FixturePackage): string {
     '',
     `Package: ${pkg.name}`,
     `Architecture: ${pkg.architecture}`,
-    'Depends: ${misc:Depends}',
+    `Depends: ${['${misc:Depends}', ...(pkg.depends ?? [])].join(', ')}`,
     `Description: Kiln test package ${pkg.name}`,
     ' A fixture built by Kiln\'s tests.',
     '',
@@ -55,6 +57,9 @@ export function writeFixturePackage(dir: string, pkg: FixturePackage): string {
     '',
   ].join('\n'), 0o755);
   write('debian/install', `${pkg.name}.txt usr/share/${pkg.name}/\n`);
-  for (const [rel, text] of Object.entries(pkg.extraFiles ?? {})) write(rel, text, 0o755);
+  for (const [rel, text] of Object.entries(pkg.extraFiles ?? {})) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    write(rel, text, 0o755);
+  }
   return root;
 }

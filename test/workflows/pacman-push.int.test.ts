@@ -12,6 +12,9 @@ import { testConfig } from '../helpers/config';
 import { kilnWorkers } from '../helpers/kiln-workers';
 import { PacmanClient } from '../helpers/pacman-client';
 import { PortsRepo } from '../helpers/ports-repo';
+import { pushStatusUntil } from '../helpers/push-status';
+import { cancelSignal, retrySignal } from '../../workflows/messages';
+import type { pushWorkflow } from '../../workflows/push';
 import { pushResultOf, pushStatusText } from '../helpers/push-result';
 import { connectToTestServer, type TemporalTestContext } from '../helpers/temporal';
 
@@ -72,6 +75,14 @@ describe('a pacman tree', () => {
     // hello makedepends on data: it started after data was built, and its log shows pacman installing data from WIP.
     expect(byId.get('kiln-arch-hello/x86_64')!.startedAt!).toBeGreaterThanOrEqual(byId.get('kiln-arch-data/x86_64')!.finishedAt!);
     expect(fs.readFileSync(path.join(config.dataDir, byId.get('kiln-arch-hello/x86_64')!.log), 'utf8')).toMatch(/kiln-arch-data/);
+    // Before publishing: each package installed by pacman in a fresh container (greet pulling in hello from the WIP
+    // repository), then each recipe's kiln-test run there, offline, as the unprivileged user.
+    const tests = new Map((result.status.installTests ?? []).map((x) => [x.id, x]));
+    expect([...tests.values()].map((x) => `${x.id} ${x.state}`).sort()).toEqual([...byId.keys()].sort().map((id) => `${id} passed`));
+    expect(tests.get('kiln-arch-greet/x86_64')!.summary).toMatchObject({ installed: ['kiln-arch-greet'], passed: ['kiln-test'], failed: [] });
+    const greetLog = fs.readFileSync(path.join(config.dataDir, byId.get('kiln-arch-greet/x86_64')!.log), 'utf8');
+    expect(greetLog).toMatch(/===== kiln: install test: kiln-arch-greet in a fresh container =====[\s\S]*kiln-arch-hello/);
+    expect(greetLog).toMatch(/===== kiln: test as builder, offline, in a copy of the recipe: kiln-test =====/);
 
     // The published layout: the arch's databases (links by name), their detached signatures, the any packages.
     const x86 = path.join(current(), 'x86_64');
@@ -111,4 +122,30 @@ describe('a pacman tree', () => {
       fs.writeFileSync(db, original);
     }
   });
+
+  it('a package whose kiln-test fails blocks the publish; retry runs the test again', async () => {
+    const db = path.join(current(), 'x86_64', `${tree()}.db`);
+    const published = fs.readFileSync(db);
+    const snapshot = fs.readlinkSync(current());
+    repo.write('kiln-arch-greet/kiln-test', '#!/bin/sh\necho "kiln-test: failing on purpose"\nexit 1\n', 0o755);
+    for (const file of ['PKGBUILD', '.SRCINFO']) {
+      repo.write(`kiln-arch-greet/${file}`, fs.readFileSync(repo.path('kiln-arch-greet', file), 'utf8').replace(/pkgrel( ?)=( ?)1/, 'pkgrel$1=$22'));
+    }
+    const { workflowId } = await requestPush(t.client, { tree: tree(), branch: 'main', commit: repo.commit('a failing kiln-test') }, 'test');
+    const failed = await pushStatusUntil(t.client, workflowId, (s) => s.state === 'failed', 240_000);
+    expect(failed.builds.map((b) => `${b.id} ${b.state}`)).toEqual(['kiln-arch-greet/x86_64 succeeded']);
+    expect(failed.installTests).toMatchObject([{ id: 'kiln-arch-greet/x86_64', state: 'failed', error: { type: 'InstallTestFailed' }, summary: { installed: ['kiln-arch-greet'], failed: ['kiln-test'] } }]);
+    expect(fs.readFileSync(path.join(config.dataDir, failed.builds[0].log), 'utf8')).toMatch(/kiln-test: failing on purpose[\s\S]*FAILED: exit 1/);
+    // Nothing published: the same snapshot, the same database.
+    expect(fs.readlinkSync(current())).toBe(snapshot);
+    expect(fs.readFileSync(db).equals(published)).toBe(true);
+
+    const handle = t.client.workflow.getHandle<typeof pushWorkflow>(workflowId);
+    await handle.signal(retrySignal, {});
+    const again = await pushStatusUntil(t.client, workflowId, (s) => s.state === 'failed' && s.installTests?.[0].attempt === 2 && s.installTests[0].state === 'failed', 120_000);
+    expect(again.installTests![0].state).toBe('failed');
+    await handle.signal(cancelSignal, { reason: 'test' });
+    expect((await handle.result()).outcome).toBe('cancelled');
+    expect(fs.readlinkSync(current())).toBe(snapshot);
+  }, 400_000);
 });

@@ -107,6 +107,12 @@ describe('push workflow', () => {
     expect(record.state).toBe('succeeded');
     expect(record.builds).toHaveLength(7);
     expect(builtKeys()).toBe(7);
+    // Before publishing, every build's package was installed in a fresh container (with its runtime dependencies:
+    // kiln-t-app's log shows apt pulling in nothing it lacks), and passed.
+    expect(result.status.installTests?.map((t) => `${t.id} ${t.state}`).sort()).toEqual([...byId.keys()].sort().map((id) => `${id} passed`));
+    expect(result.status.installTests!.find((t) => t.id === 'kiln-t-viewer/i386')!.summary!.installed).toEqual(['kiln-t-viewer']);
+    expect(appLog).toMatch(/===== kiln: install test: kiln-t-app=1\.0 in a fresh container =====/);
+    expect(appLog).toMatch(/===== kiln: install test passed: installed kiln-t-app/);
 
     // The same commit again (a redelivered webhook): the same workflow, nothing new.
     expect(await push(commit)).toBe(workflowId);
@@ -117,7 +123,9 @@ describe('push workflow', () => {
     expect(second.outcome).toBe('succeeded');
     expect(second.status.builds.every((b) => b.cached)).toBe(true);
     expect(builtKeys()).toBe(7);
-  });
+    // The same build keys passed their install test already: not run again.
+    expect(second.status.installTests!.every((t) => t.state === 'passed' && t.summary?.passedBefore !== undefined)).toBe(true);
+  }, 400_000);
 
   it('a failing package fails the push with every failure listed; retry re-runs it; a fixing push supersedes it', async () => {
     writeFixturePackage(repo.dir, { name: 'kiln-t-broken', version: '1.0', architecture: 'any', buildScript: 'echo broken on purpose; exit 7' });
@@ -154,4 +162,51 @@ describe('push workflow', () => {
     const left = await docker().listContainers({ all: true, filters: { label: [`org.kiln.worker-pid=${process.pid}`] } });
     expect(left).toEqual([]);
   });
+
+  it('a package that does not install, or whose test fails, fails the push at the install test; nothing is published; retry runs it again', async () => {
+    const current = () => { try { return fs.readlinkSync(path.join(layout.repo(tree(), 'main'), 'current')); } catch { return undefined; } };
+    const before = current();
+    repo.remove('kiln-t-slow');
+    writeFixturePackage(repo.dir, { name: 'kiln-t-uninstallable', version: '1.0', architecture: 'all', depends: ['kiln-t-no-such-package'] });
+    writeFixturePackage(repo.dir, {
+      name: 'kiln-t-tested', version: '1.0', architecture: 'all',
+      extraFiles: {
+        'debian/tests/control': 'Tests: works\n\nTests: fails\n\nTests: online\nRestrictions: needs-internet\n',
+        'debian/tests/works': '#!/bin/sh\nset -e\ntest -f /usr/share/kiln-t-tested/kiln-t-tested.txt\n! getent hosts deb.debian.org\n',
+        'debian/tests/fails': '#!/bin/sh\necho "failing on purpose" >&2\nexit 3\n',
+      },
+    });
+    const pushed = await push(repo.commit('an uninstallable package and a failing test'));
+    const failed = await statusUntil(pushed, (s) => s.state === 'failed', 240_000);
+    const tests = new Map((failed.installTests ?? []).map((x) => [x.id, x]));
+    expect(failed.builds.every((b) => b.state === 'succeeded')).toBe(true);
+    expect(tests.get('kiln-t-uninstallable/amd64')).toMatchObject({ state: 'failed', error: { type: 'InstallTestFailed' } });
+    expect(tests.get('kiln-t-uninstallable/amd64')!.summary!.failed).toEqual(['kiln-t-uninstallable (does not install)']);
+    const tested = tests.get('kiln-t-tested/amd64')!;
+    expect(tested.state).toBe('failed');
+    expect(tested.summary).toMatchObject({ installed: ['kiln-t-tested'], passed: ['works'], failed: ['fails'] });
+    expect(tested.summary!.skipped).toEqual([{ name: 'online', reason: 'needs-internet: install tests run offline' }]);
+    // Only what the push built is tested: the unchanged packages were tested when they were built.
+    expect([...tests.keys()].sort()).toEqual(['kiln-t-tested/amd64', 'kiln-t-uninstallable/amd64']);
+    const log = fs.readFileSync(path.join(config.dataDir, failed.builds.find((b) => b.id === 'kiln-t-tested/amd64')!.log), 'utf8');
+    expect(log).toMatch(/failing on purpose/);
+    expect(log).toMatch(/FAILED: exit 3/);
+    expect(fs.readFileSync(path.join(config.dataDir, failed.builds.find((b) => b.id === 'kiln-t-uninstallable/amd64')!.log), 'utf8'))
+      .toMatch(/kiln-t-no-such-package/);
+    // Not published: the branch still serves what it served.
+    expect(failed.publish).toBeUndefined();
+    expect(current()).toBe(before);
+
+    await handle(pushed).signal(retrySignal, { source: 'kiln-t-tested' });
+    const retried = await statusUntil(pushed, (s) => {
+      const test = s.installTests?.find((x) => x.id === 'kiln-t-tested/amd64');
+      return test?.attempt === 2 && test.state === 'failed' && s.state === 'failed';
+    }, 120_000);
+    expect(retried.installTests!.find((x) => x.id === 'kiln-t-tested/amd64')!.state).toBe('failed');
+    expect(retried.installTests!.find((x) => x.id === 'kiln-t-uninstallable/amd64')!.attempt).toBe(1);
+
+    await handle(pushed).signal(cancelSignal, { reason: 'test' });
+    expect((await handle(pushed).result()).outcome).toBe('cancelled');
+    expect(current()).toBe(before);
+  }, 400_000);
 });

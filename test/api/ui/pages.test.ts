@@ -124,6 +124,14 @@ describe('push page', () => {
     expect(body).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/push%2Fports%2Fmain%2F${COMMITS.failed}`);
   });
 
+  it('shows each build\'s install test in its cell, with what ran and what was skipped', async () => {
+    const body = (await get(`/pushes/ports/main/${COMMITS.published}`)).body;
+    expect(body).toMatch(/data-testid="install-test-hello-amd64" data-test-state="passed" title="installed: hello; tests passed: smoke">install test: passed</);
+    expect(body).toMatch(/data-testid="install-test-hello-i386" data-test-state="passed" title="skipped: net \(needs-internet: install tests run offline\); installed: hello; tests passed: none">install test: passed \(attempt 2\)</);
+    // No install test yet (the failed push never reached the stage): no line.
+    expect((await get(failedPush)).body).not.toContain('install test:');
+  });
+
   it('says how long a running push has run (ticking, even once failed), and how long an ended one took', async () => {
     const failed = (await get(failedPush)).body;
     expect(failed).toMatch(/<dt>Running for<\/dt><dd><span data-running-since="\d+">/);

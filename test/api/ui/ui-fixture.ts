@@ -53,7 +53,13 @@ export function pushStatus(push: PushRef, state: PushStatus['state'], builds: Pu
 export const RECORDS: Record<keyof typeof COMMITS, PushStatus> = {
   published: pushStatus(PUSHES.published, 'succeeded', [
     build('hello', 'amd64', 'succeeded'), build('hello', 'i386', 'succeeded'),
-  ], { finishedAt: T0 + 300_000, publish: { outcome: 'published', snapshot: 2, commit: COMMITS.published, targets: [] } }),
+  ], {
+    finishedAt: T0 + 300_000, publish: { outcome: 'published', snapshot: 2, commit: COMMITS.published, targets: [] },
+    installTests: [
+      { id: 'amd64:hello', source: 'hello', arch: 'amd64', state: 'passed', attempt: 1, summary: { installed: ['hello'], passed: ['smoke'], failed: [], skipped: [] } },
+      { id: 'i386:hello', source: 'hello', arch: 'i386', state: 'passed', attempt: 2, summary: { installed: ['hello'], passed: [], failed: [], skipped: [{ name: 'net', reason: 'needs-internet: install tests run offline' }] } },
+    ],
+  }),
   failed: pushStatus(PUSHES.failed, 'failed', [
     build('app', 'amd64', 'blocked', { blockedBy: ['amd64:hello'] }),
     build('hello', 'amd64', 'failed', { error: { type: 'BUILD_FAILED', message: `dpkg-buildpackage exited 2 ${EVIL}` } }),
