@@ -98,10 +98,11 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
       return reply.status(200).send({ status: 'duplicate', deliveryId, reason: `delivery ${deliveryId} was received before: nothing new started` });
     }
     try {
-      const answer = await accept(request, reply, tree.name, result);
-      // Answered already: a failed write loses only the restart-proof copy of this ID (memory still has it).
+      const answer = await accept(request, tree.name, result);
+      // Recorded before the answer goes out: a forge (or a test) that has the answer finds the record written. A
+      // failed write loses only the restart-proof copy of this ID (memory still has it).
       await claim?.done().catch((err: unknown) => request.log.error({ err, deliveryId }, 'cannot record the webhook delivery'));
-      return answer;
+      return reply.status(answer.status).send(answer.body);
     } catch (err) {
       claim?.release();
       throw err;
@@ -121,7 +122,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
     }
   }
 
-  async function accept(request: WebhookRequest, reply: FastifyReply, treeName: string, result: PushEvent) {
+  async function accept(request: WebhookRequest, treeName: string, result: PushEvent): Promise<{ status: 200 | 202; body: object }> {
     const push = { tree: treeName, branch: result.branch, commit: result.commit };
     const current = await published(push);
     if (current !== undefined) {
@@ -129,10 +130,10 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRouteOpti
         ? `commit ${push.commit} is already published on branch "${push.branch}"`
         : `commit ${push.commit} is older than the published ${current} of branch "${push.branch}": a webhook never goes back (an operator can push it or roll back)`;
       request.log.warn({ ...push, published: current }, 'webhook of a published or older commit ignored');
-      return reply.status(200).send({ status: 'ignored', reason });
+      return { status: 200, body: { status: 'ignored', reason } };
     }
     const { workflowId } = await opts.intake(push, webhookRequester(result.pusher));
     request.log.info({ ...push, workflowId, deliveryId: result.deliveryId }, 'push accepted');
-    return reply.status(202).send({ status: 'accepted', push, workflowId });
+    return { status: 202, body: { status: 'accepted', push, workflowId } };
   }
 }
