@@ -53,10 +53,23 @@ export interface SnapshotIndexInput {
   base?: { dir: string; manifest: SnapshotManifest };
 }
 
+/**
+ * How a snapshot is mirrored (rsync targets): everything but the indexes first, then the indexes (with their Release
+ * and signatures) switched together, then deletions; so a mirror never serves an index naming a file it lacks.
+ */
+export interface MirrorLayout {
+  /** A file or folder every snapshot of the format has at its top: no marker, no repository. */
+  marker: string;
+  /** rsync filter patterns, anchored at the snapshot's top, of the index files. */
+  indexes: readonly string[];
+}
+
 /** A published snapshot's index: written unsigned, listed in a Release that the signer signs. */
 export interface SnapshotIndex {
   /** The folder (relative to the snapshot) that holds the Release and its signatures: `dists/<suite>`, `.`. */
   releaseDir(suite: string): string;
+  /** What a mirror of a snapshot must switch last, at once: see MirrorLayout. */
+  readonly mirrorLayout: MirrorLayout;
   /** Write the indexes; returns the files the Release lists (paths relative to releaseDir). */
   write(input: SnapshotIndexInput): Promise<{ releaseDir: string; files: IndexFile[]; databases?: string[] }>;
 }

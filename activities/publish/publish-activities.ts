@@ -17,6 +17,7 @@ import { BranchRepo, sha256, type Signatures } from './branch-repo';
 import { PublishTargetError, runPublishTarget, toApplicationFailure } from './targets';
 import { suiteOf, targetsOf } from '../../domain/config';
 import { formatOf } from '../../domain/formats/registry';
+import { formatIO } from '../formats/registry';
 
 /** Orchestrator activities that make, sign-wrap and switch snapshots. Every one is idempotent on the snapshot number. */
 export function createPublishActivities({ config, layout }: { config: KilnConfig; layout: DataLayout }) {
@@ -135,7 +136,8 @@ export function createPublishActivities({ config, layout }: { config: KilnConfig
       if (!target) throw ApplicationFailure.nonRetryable(`target ${input.target} of ${input.tree}/${input.branch} is not configured`, 'PUBLISH_REQUEST_INVALID');
       const repo = repoOf(input.tree, input.branch);
       const dir = repo.snapshotDir(input.number);
-      if (!fs.existsSync(path.join(dir, 'dists'))) throw ApplicationFailure.nonRetryable(`snapshot ${input.number} is gone`, 'SNAPSHOT_UNKNOWN');
+      const layout = formatIO(tree.format).snapshotIndex.mirrorLayout;
+      if (!fs.existsSync(path.join(dir, layout.marker))) throw ApplicationFailure.nonRetryable(`snapshot ${input.number} is gone`, 'SNAPSHOT_UNKNOWN');
       const manifest = await repo.manifest(input.number);
       const context = Context.current();
       const beat = setInterval(() => context.heartbeat(), 10_000);
@@ -143,7 +145,7 @@ export function createPublishActivities({ config, layout }: { config: KilnConfig
         const done = await runPublishTarget(target, {
           snapshotDir: dir, tree: input.tree, branch: input.branch, suite: manifest.suite, snapshot: input.number,
           commit: input.commit, publishedAt: manifest.createdAt, signal: context.cancellationSignal,
-          log: () => context.heartbeat(),
+          log: () => context.heartbeat(), layout,
         });
         return { target: input.target, ok: true, detail: done };
       } catch (err) {

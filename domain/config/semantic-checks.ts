@@ -162,9 +162,6 @@ function architectureProblems(tree: Record<string, unknown>, i: number, problems
       problems.push({ at: ['trees', i, 'architectures', j], message: `is not an architecture of format ${format} (${names.join(', ')})` });
     }
   });
-  if (format === 'pacman' && Array.isArray((tree.publish as Record<string, unknown> | undefined)?.targets) && ((tree.publish as Record<string, unknown[]>).targets).length > 0) {
-    problems.push({ at: ['trees', i, 'publish', 'targets'], message: 'publish targets are not supported for pacman trees yet (their rsync order is apt\'s); serve the repository from Kiln' });
-  }
 }
 
 export function semanticProblems(data: unknown, baseDir: string): LocatedProblem[] {

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app';
 import { requestPush } from '../../api/intake/request-push';
+import { requestRollback } from '../../api/intake/request-rollback';
 import type { KilnConfig } from '../../domain/config';
 import { DataLayout } from '../../domain/data-layout';
 import { testConfig } from '../helpers/config';
@@ -17,6 +19,9 @@ import { cancelSignal, retrySignal } from '../../workflows/messages';
 import type { pushWorkflow } from '../../workflows/push';
 import { pushResultOf, pushStatusText } from '../helpers/push-result';
 import { connectToTestServer, type TemporalTestContext } from '../helpers/temporal';
+import { PROJECT_ROOT } from '../../domain/project-paths';
+
+const EXAMPLES = path.join(PROJECT_ROOT, 'examples', 'arch');
 
 // The Arch example tree through the whole push on the real Temporal server and Docker engine: built in dependency
 // order through the WIP pacman repository, published as a signed pacman repository, installed by the real pacman
@@ -30,13 +35,15 @@ describe('a pacman tree', () => {
   let running: Promise<void>[];
   let app: FastifyInstance;
   let baseUrl: string;
+  let mirror: string;
   const clients: PacmanClient[] = [];
 
   beforeAll(async () => {
     t = await connectToTestServer();
     repo = new PortsRepo({ fromExamples: 'arch' });
     repo.commit('the Arch example tree');
-    config = testConfig([{ name: `arch${Date.now()}`, url: repo.dir, format: 'pacman' }]);
+    mirror = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-pacman-mirror-'));
+    config = testConfig([{ name: `arch${Date.now()}`, url: repo.dir, format: 'pacman', publish: `{ targets: [{ rsync: ${mirror}/repo }] }` }]);
     layout = new DataLayout(config.dataDir);
     workers = await kilnWorkers(t, config);
     running = workers.map((w) => w.run());
@@ -51,6 +58,7 @@ describe('a pacman tree', () => {
     await t?.close();
     repo?.cleanup();
     for (const c of clients) c.cleanup();
+    if (mirror) fs.rmSync(mirror, { recursive: true, force: true });
   });
 
   const tree = () => config.trees[0].name;
@@ -107,6 +115,15 @@ describe('a pacman tree', () => {
     const query = await pacman.pacman('-Q');
     expect(query.output).toMatch(/kiln-arch-greet/);
     expect(query.output).toMatch(/kiln-arch-hello/);
+
+    // The rsync publish target holds the same repository as real files (no links), databases and signatures included.
+    expect(result.status.publish?.targets).toEqual([expect.objectContaining({ ok: true })]);
+    const mirrored = path.join(mirror, 'repo', 'x86_64');
+    for (const name of fs.readdirSync(x86)) {
+      expect(fs.lstatSync(path.join(mirrored, name)).isFile(), name).toBe(true);
+      expect(fs.readFileSync(path.join(mirrored, name)).equals(fs.readFileSync(path.join(x86, name))), name).toBe(true);
+    }
+    expect(fs.readFileSync(path.join(mirror, 'repo', 'Release'), 'utf8')).toBe(fs.readFileSync(path.join(current(), 'Release'), 'utf8'));
   }, 400_000);
 
   it('refuses a database whose signature does not match', async () => {
@@ -147,5 +164,27 @@ describe('a pacman tree', () => {
     await handle.signal(cancelSignal, { reason: 'test' });
     expect((await handle.result()).outcome).toBe('cancelled');
     expect(fs.readlinkSync(current())).toBe(snapshot);
+  }, 400_000);
+
+  it('a fixing push publishes a new snapshot; a rollback republishes the older one, and pacman downgrades to it', async () => {
+    repo.write('kiln-arch-greet/kiln-test', fs.readFileSync(path.join(EXAMPLES, 'kiln-arch-greet', 'kiln-test'), 'utf8'), 0o755);
+    for (const file of ['PKGBUILD', '.SRCINFO']) {
+      repo.write(`kiln-arch-greet/${file}`, fs.readFileSync(repo.path('kiln-arch-greet', file), 'utf8').replace(/pkgrel( ?)=( ?)2/, 'pkgrel$1=$23'));
+    }
+    const { workflowId } = await requestPush(t.client, { tree: tree(), branch: 'main', commit: repo.commit('kiln-test fixed') }, 'test');
+    const fixed = await pushResultOf(t.client, workflowId, 300_000);
+    expect(fixed.outcome, await pushStatusText(t.client, workflowId)).toBe('succeeded');
+    expect(fixed.status.installTests?.map((x) => `${x.id} ${x.state}`)).toEqual(['kiln-arch-greet/x86_64 passed']);
+    const pacman = client();
+    expect((await pacman.pacman('-Sy', 'kiln-arch-greet')).status).toBe(0);
+    expect((await pacman.pacman('-Q', 'kiln-arch-greet')).output).toMatch(/kiln-arch-greet 1\.0-3/);
+
+    const rollback = await requestRollback(t.client, { tree: tree(), branch: 'main' });
+    const rolled = await rollback.result();
+    expect(rolled.outcome).toBe('published');
+    // A new snapshot, signed afresh, holding the first one's packages: pacman's -Suu takes the older version.
+    const downgrade = await pacman.pacman('-Syuu');
+    expect(downgrade.status, downgrade.output).toBe(0);
+    expect((await pacman.pacman('-Q', 'kiln-arch-greet')).output).toMatch(/kiln-arch-greet 1\.0-1/);
   }, 400_000);
 });

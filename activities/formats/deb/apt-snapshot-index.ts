@@ -51,5 +51,6 @@ function compressXz(data: Buffer): Promise<Buffer> {
 
 export const aptSnapshotIndex: SnapshotIndex = {
   releaseDir: (suite) => path.join('dists', suite),
+  mirrorLayout: { marker: 'dists', indexes: ['/dists/***'] },
   write,
 };

@@ -35,5 +35,7 @@ async function write(input: SnapshotIndexInput): Promise<{ releaseDir: string; f
 
 export const pacmanSnapshotIndex: SnapshotIndex = {
   releaseDir: () => '.',
+  // The Release (and its signatures) at the top, each arch's databases, their links and detached signatures.
+  mirrorLayout: { marker: 'Release', indexes: ['/Release', '/Release.*', '/InRelease', '/*/*.db', '/*/*.db.*', '/*/*.files', '/*/*.files.*'] },
   write,
 };

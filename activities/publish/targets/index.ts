@@ -1,4 +1,5 @@
 import type { PublishTarget } from '../../../domain/config';
+import type { MirrorLayout } from '../../formats/format-io';
 import { rsyncTarget } from './rsync';
 import { PublishTargetError } from './target-error';
 import { describeUrl, triggerTarget, type TriggerPayload } from './trigger';
@@ -16,6 +17,8 @@ export interface PublishTargetContext extends TriggerPayload {
   readonly snapshotDir: string;
   readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
+  /** Which of the snapshot's files are its indexes, sent last (default: APT's dists/). */
+  readonly layout?: MirrorLayout;
 }
 
 /** The target as a log line names it; never a secret (a trigger URL loses credentials and query). */
@@ -36,7 +39,7 @@ export async function runPublishTarget(target: PublishTarget, context: PublishTa
   }
   switch (target.kind) {
     case 'rsync': {
-      const result = await rsyncTarget(target.destination, context.snapshotDir, { log: context.log, signal: context.signal });
+      const result = await rsyncTarget(target.destination, context.snapshotDir, { log: context.log, signal: context.signal, layout: context.layout });
       return `${describeTarget(target)}: snapshot ${context.snapshot}, ${result.filesTransferred} files sent, ${result.filesDeleted} deleted`;
     }
     case 'trigger': {

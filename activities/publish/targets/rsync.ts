@@ -2,14 +2,16 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { classifyRsyncDestination } from '../../../domain/config';
+import type { MirrorLayout } from '../../formats/format-io';
 import { PublishTargetError, excerpt, type TargetFailureReason } from './target-error';
 
 // Pushes one published snapshot (a "symlink repo": pool entries are hard links or symlinks into the artifact store)
 // to a mirror folder, in the order that keeps the mirror consistent for its readers at every moment:
 //
-//   1. everything but dists/ (pool files, public keys), nothing deleted: the old indexes still find all they name;
-//   2. dists/ with --delay-updates (compared by checksum): the new indexes land in hidden folders first and are renamed into place together
-//      at the end, so the switch to the new indexes is as short as rsync can make it;
+//   1. everything but the indexes (Debian: dists/; pacman: the databases and the Release), nothing deleted: the old
+//      indexes still find all they name;
+//   2. the indexes with --delay-updates (compared by checksum): the new indexes land in hidden folders first and are
+//      renamed into place together at the end, so the switch to the new indexes is as short as rsync can make it;
 //   3. the whole tree with --delete-after: only now, with the new indexes live, goes what they no longer name.
 //
 // A failure in a pass stops before the next one, so the mirror never serves indexes naming files it does not have.
@@ -23,7 +25,11 @@ export interface RsyncOptions {
   timeoutMs?: number;
   /** rsync's own I/O timeout (no data moving), in seconds; default 300. */
   ioTimeoutSeconds?: number;
+  /** Which files are the indexes (sent last); default: an APT repository's (dists/). */
+  layout?: MirrorLayout;
 }
+
+const APT_LAYOUT: MirrorLayout = { marker: 'dists', indexes: ['/dists/***'] };
 
 export interface RsyncResult {
   /** Regular files written on the destination, over the three passes. */
@@ -160,16 +166,15 @@ function statNumber(stdout: string, label: string): number {
   return match ? Number(match[1].replace(/,/g, '')) : 0;
 }
 
-function checkSource(snapshotDir: string, target: string): void {
-  const dists = path.join(snapshotDir, 'dists');
+function checkSource(snapshotDir: string, target: string, layout: MirrorLayout): void {
   let ok = false;
   try {
-    ok = fs.statSync(snapshotDir).isDirectory() && fs.statSync(dists).isDirectory();
+    ok = fs.statSync(snapshotDir).isDirectory() && fs.existsSync(path.join(snapshotDir, layout.marker));
   } catch {
     ok = false;
   }
   if (!ok) {
-    throw new PublishTargetError('PUBLISH_TARGET_FAILED', `${target}: ${snapshotDir} is not a published repository (no dists/ folder)`, {
+    throw new PublishTargetError('PUBLISH_TARGET_FAILED', `${target}: ${snapshotDir} is not a published repository (no ${layout.marker})`, {
       target, reason: 'source', retryable: false,
     });
   }
@@ -177,7 +182,7 @@ function checkSource(snapshotDir: string, target: string): void {
 
 /**
  * Mirror the published repository in `snapshotDir` to `destination` (an absolute local path, `host:path` or
- * `user@host:path` over ssh) in three passes: pool and keys, then dists/ switched at once, then deletions.
+ * `user@host:path` over ssh) in three passes: packages and keys, then the indexes (`layout`) switched at once, then deletions.
  * Throws PublishTargetError (PUBLISH_TARGET_FAILED / PUBLISH_TARGET_TIMEOUT, with `retryable`), or the signal's
  * reason when cancelled.
  */
@@ -191,7 +196,8 @@ export async function rsyncTarget(destination: string, snapshotDir: string, opti
     });
   }
   options.signal?.throwIfAborted();
-  checkSource(snapshotDir, target);
+  const layout = options.layout ?? APT_LAYOUT;
+  checkSource(snapshotDir, target, layout);
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const deadline = AbortSignal.timeout(timeoutMs);
@@ -199,9 +205,13 @@ export async function rsyncTarget(destination: string, snapshotDir: string, opti
   const source = path.resolve(snapshotDir);
   const common = commonArgs(options.ioTimeoutSeconds ?? 300);
   const passes: Array<{ name: string; args: string[] }> = [
-    { name: 'pool and keys', args: [...common, '--exclude=/dists', into(source), into(destination)] },
-    // By content: a republished index can have the size and modification second of the one it replaces.
-    { name: 'dists', args: [...common, '--checksum', '--delay-updates', into(source, 'dists/'), into(destination, 'dists/')] },
+    { name: 'packages and keys', args: [...common, ...layout.indexes.map((p) => `--exclude=${p}`), into(source), into(destination)] },
+    // By content: a republished index can have the size and modification second of the one it replaces. Folders
+    // are walked (*/) so that indexes below the top are found; nothing else is sent.
+    {
+      name: 'indexes',
+      args: [...common, '--checksum', '--delay-updates', '--include=*/', ...layout.indexes.map((p) => `--include=${p}`), '--exclude=*', into(source), into(destination)],
+    },
     { name: 'deletions', args: [...common, '--delay-updates', '--delete-after', into(source), into(destination)] },
   ];
 

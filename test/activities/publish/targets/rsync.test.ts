@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PublishTargetError, classifyRsyncExit, rsyncTarget } from '../../../../activities/publish/targets';
+import { pacmanSnapshotIndex } from '../../../../activities/formats/pacman/pacman-snapshot-index';
 
 // Real rsync between local folders. A snapshot here looks like the publisher's: dists/<suite>/..., pool files that
 // are hard links or symlinks into an artifact store, public keys at the top.
@@ -150,7 +151,7 @@ describe('rsyncTarget: mirroring a snapshot', () => {
     expect(err.code).toBe('PUBLISH_TARGET_FAILED');
     expect(err.retryable).toBe(false);
     expect(err.details).toMatchObject({ reason: 'source', exitCode: 23, retryable: false });
-    expect(err.message).toMatch(/pass 1\/3 \(pool and keys\) failed \(rsync exit code 23\): .*symlink has no referent/s);
+    expect(err.message).toMatch(/pass 1\/3 \(packages and keys\) failed \(rsync exit code 23\): .*symlink has no referent/s);
     const after = tree(dest);
     // dists/ untouched, nothing deleted (a_1.0 is still there for the old indexes); only the new pool file arrived.
     expect(after).toEqual({ ...before, 'pool/main/c/c_1.0.deb': 'package c 1.0' });
@@ -184,9 +185,9 @@ describe('rsyncTarget: mirroring a snapshot', () => {
       expect(args1).toContain('--copy-links');
       expect(args1).not.toMatch(/--delete|--delay-updates/);
       expect(args1.endsWith(`${source}/ ${dest}/`)).toBe(true);
-      expect(args2).toMatch(/--checksum.*--delay-updates/);
+      expect(args2).toMatch(/--checksum.*--delay-updates.*--include=\*\/ --include=\/dists\/\*\*\* --exclude=\*/);
       expect(args2).not.toContain('--delete');
-      expect(args2.endsWith(`${source}/dists/ ${dest}/dists/`)).toBe(true);
+      expect(args2.endsWith(`${source}/ ${dest}/`)).toBe(true);
       expect(args3).toMatch(/--delay-updates.*--delete-after/);
       expect(args3.endsWith(`${source}/ ${dest}/`)).toBe(true);
 
@@ -195,6 +196,35 @@ describe('rsyncTarget: mirroring a snapshot', () => {
       // As pass 3 starts: dists/ is the new one, the old pool file is still there (deleted only now).
       expect(passes[2]).toEqual(expect.arrayContaining(['  ./dists/stable/Release=R2', '  ./pool/a.deb=A1', '  ./pool/b.deb=B1']));
       expect(tree(dest)).not.toHaveProperty('pool/a.deb');
+    });
+
+    it('a pacman snapshot: packages first, then every arch\'s databases and the Release together, then deletions', async () => {
+      const pacman = (name: string, pkg: string, release: string) => {
+        const dir = path.join(root, 'snapshots', name);
+        write(path.join(dir, 'Release'), release);
+        write(path.join(dir, 'Release.minisig'), `sig ${release}`);
+        for (const arch of ['x86_64', 'i686']) {
+          for (const db of ['t.db', 't.db.tar.gz', 't.db.sig', 't.files', 't.files.tar.gz', 't.files.sig']) write(path.join(dir, arch, db), `${db} of ${release}`);
+          write(path.join(dir, arch, pkg), pkg);
+        }
+        return dir;
+      };
+      const layout = pacmanSnapshotIndex.mirrorLayout;
+      const dest = path.join(root, 'mirror');
+      await rsyncTarget(dest, pacman('1', 'a-1-1-any.pkg.tar.zst', 'R1'), { layout });
+      fs.rmSync(log());
+      const source = pacman('2', 'b-1-1-any.pkg.tar.zst', 'R2');
+      await rsyncTarget(dest, source, { layout });
+
+      const passes = fs.readFileSync(log(), 'utf8').split(/^PASS /m).slice(1).map((p) => p.split('\n'));
+      expect(passes).toHaveLength(3);
+      // As pass 2 starts: the new packages are there, every index is still the old one.
+      expect(passes[1]).toEqual(expect.arrayContaining(['  ./x86_64/b-1-1-any.pkg.tar.zst=b-1-1-any.pkg.tar.zst', '  ./x86_64/a-1-1-any.pkg.tar.zst=a-1-1-any.pkg.tar.zst',
+        '  ./Release=R1', '  ./x86_64/t.db=t.db of R1', '  ./i686/t.files.sig=t.files.sig of R1']));
+      // As pass 3 starts: every index is the new one, the old packages are still there (deleted only now).
+      expect(passes[2]).toEqual(expect.arrayContaining(['  ./Release=R2', '  ./Release.minisig=sig R2', '  ./x86_64/t.db=t.db of R2', '  ./i686/t.db.tar.gz=t.db.tar.gz of R2',
+        '  ./i686/t.files.sig=t.files.sig of R2', '  ./i686/a-1-1-any.pkg.tar.zst=a-1-1-any.pkg.tar.zst']));
+      expect(tree(dest)).toEqual(tree(source));
     });
   });
 });
@@ -205,7 +235,7 @@ describe('rsyncTarget: failures', () => {
     write(path.join(root, 'half', 'pool', 'x.deb'), 'x');
     const err = await failure(rsyncTarget(dest, path.join(root, 'half')));
     expect(err.details).toMatchObject({ reason: 'source', retryable: false });
-    expect(err.message).toMatch(/is not a published repository \(no dists\/ folder\)/);
+    expect(err.message).toMatch(/is not a published repository \(no dists\)/);
     expect(fs.existsSync(dest)).toBe(false);
   });
 
