@@ -1,4 +1,6 @@
 import { builderImageTag } from '../../domain/builder-image';
+import type { FormatId } from '../../domain/formats/format';
+import { formatOf } from '../../domain/formats/registry';
 import { requireImage } from '../docker/engine';
 import { runContainer } from '../docker/run-container';
 import { inArchPersonality } from './personality';
@@ -6,6 +8,8 @@ import { inArchPersonality } from './personality';
 export interface ProbeInput {
   suite: string;
   arch: string;
+  /** The tree's format (its builder image); absent: Debian. */
+  format?: FormatId;
 }
 
 export interface ProbeResult {
@@ -21,7 +25,8 @@ const MAX_OUTPUT = 16 * 1024; // payloads stay small: a probe answer, not a log
  * end-to-end proof that workflow → build queue → Docker works.
  */
 export async function probeBuilder(input: ProbeInput, signal?: AbortSignal): Promise<ProbeResult> {
-  const image = builderImageTag(input.suite, input.arch);
+  const image = builderImageTag(input.suite, input.arch, undefined, input.format);
+  const tool = formatOf(input.format).buildTool;
   await requireImage(image);
   const chunks: Buffer[] = [];
   let size = 0;
@@ -30,7 +35,7 @@ export async function probeBuilder(input: ProbeInput, signal?: AbortSignal): Pro
     user: 'builder',
     cmd: inArchPersonality(input.arch, [
       'sh', '-c',
-      'echo "arch=$(dpkg --print-architecture) user=$(id -un)"; dpkg-buildpackage --version | head -n 1',
+      `echo "arch=$(dpkg --print-architecture) user=$(id -un) uname=$(uname -m)"; ${tool} --version | head -n 1`,
     ]),
     networkMode: 'none',
     limits: { memoryMb: 256, pids: 64 },

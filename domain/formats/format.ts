@@ -40,6 +40,8 @@ export interface PackageFormat {
   readonly archIndependent: string;
   /** Does a binary package declared for these architectures build on `arch` (arch-specific, not independent)? */
   buildsOn(declared: readonly string[], arch: string): boolean;
+  /** The program a build runs (`dpkg-buildpackage`, `makepkg`): the builder probe asks its version. */
+  readonly buildTool: string;
   /** The builder image family: images/<family>/ holds its recipe. */
   readonly imageFamily: string;
   /** Environment of both build phases, for a build given this many CPUs. */

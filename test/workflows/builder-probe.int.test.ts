@@ -34,4 +34,25 @@ describe('builderProbeWorkflow', () => {
     expect(result.output).toContain(`arch=${arch} user=builder`);
     expect(result.output).toMatch(/Debian dpkg-buildpackage version 1\.21/);
   });
+
+  it('runs a pacman builder image (the tree format\'s) and reports makepkg', async () => {
+    const config = testConfig([{ name: 'probe', url: '/nonexistent', format: 'pacman' }]);
+    const orchestrator = await createOrchestratorWorker({
+      connection: t.workerConnection, namespace: t.namespace, workflowBundle: await workflowBundle(), config,
+    });
+    const builder = await createBuildWorker({
+      connection: t.workerConnection, namespace: t.namespace, arch: 'x86_64', layout: new DataLayout(config.dataDir),
+    });
+    const result = await withWorkers([orchestrator, builder], () =>
+      t.client.workflow.execute('builderProbeWorkflow', {
+        taskQueue: ORCHESTRATOR_TASK_QUEUE,
+        workflowId: uniqueId('probe-pacman'),
+        args: [{ suite: 'bookworm', arch: 'x86_64', format: 'pacman' }],
+      }),
+    );
+    expect(result.image).toBe(builderImageTag('bookworm', 'x86_64', undefined, 'pacman'));
+    expect(result.exitCode, result.output).toBe(0);
+    expect(result.output).toContain('user=builder uname=x86_64');
+    expect(result.output).toMatch(/makepkg \(pacman\) \d/);
+  });
 });

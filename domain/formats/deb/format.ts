@@ -37,6 +37,7 @@ export const debFormat: PackageFormat = {
   versionHint: 'debian/changelog',
   archIndependent: 'all',
   buildsOn: (declared, arch) => declared.some((a) => a !== 'all' && architectureMatches(a, arch)),
+  buildTool: 'dpkg-buildpackage',
   imageFamily: 'debian',
   buildEnvironment: (parallel) => ({ DEB_BUILD_OPTIONS: `parallel=${parallel}` }),
   isResultName: isDebResultName,

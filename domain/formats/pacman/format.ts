@@ -38,6 +38,7 @@ export const pacmanFormat: PackageFormat = {
   versionHint: 'pkgver, pkgrel or epoch in the PKGBUILD, then `makepkg --printsrcinfo > .SRCINFO`',
   archIndependent: 'any',
   buildsOn: (declared, arch) => declared.includes(arch),
+  buildTool: 'makepkg',
   imageFamily: 'pacman',
   buildEnvironment: (parallel) => ({ MAKEFLAGS: `-j${parallel}` }),
   isResultName: (name) => RESULT_FILE_NAME.test(name) && PACKAGE_FILE.test(name),
