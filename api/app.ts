@@ -10,6 +10,7 @@ import type { PushControl } from './data/push-control';
 import { PushRecords } from './data/push-records';
 import { Snapshots } from './data/snapshots';
 import { actionRoutes } from './routes/actions';
+import { blobRoutes } from './routes/blobs';
 import { healthRoutes, healthSchema, type HealthChecks } from './routes/health';
 import { logRoutes, type LogFollowTimings } from './routes/logs';
 import { metricsRoutes } from './routes/metrics';
@@ -100,6 +101,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     void rest.register(rollbackRoutes, api);
     void rest.register(sessionRoutes, api);
   });
+  // Build workers' blob exchange: worker tokens only (an operator's token is refused, and a worker's works nowhere else).
+  void app.register(blobRoutes, { ...api, workerGuard: requireToken(tokens, 'worker') });
   return app;
 }
 

@@ -1,7 +1,15 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+
+/** An upload the store refused: nothing of it was kept. */
+export class BlobRefused extends Error {
+  constructor(readonly reason: 'digest' | 'too-large', message: string) {
+    super(message);
+  }
+}
 
 export interface StoredArtifact {
   sha256: string;
@@ -33,6 +41,46 @@ export class ArtifactStore {
       await fs.promises.rename(tmp, target);
     }
     return { sha256, size, path: target };
+  }
+
+  /**
+   * Store what a stream holds under the digest it must have: hashed while it is written to a temp file (created
+   * exclusively), renamed in only when the digest and the size cap hold. Idempotent: a digest already stored is kept,
+   * the stream drained. Throws BlobRefused (nothing stored) for a wrong digest or a stream over `maxBytes`.
+   */
+  async addStream(stream: Readable, sha256: string, maxBytes: number): Promise<StoredArtifact & { created: boolean }> {
+    const target = this.pathOf(sha256);
+    await fs.promises.mkdir(this.dir, { recursive: true });
+    const tmp = `${target}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+    const hash = crypto.createHash('sha256');
+    let size = 0;
+    const out = await fs.promises.open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+    try {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > maxBytes) throw new BlobRefused('too-large', `the blob is over ${maxBytes} bytes`);
+        hash.update(chunk);
+        await out.write(chunk);
+      }
+      await out.sync();
+    } catch (err) {
+      await out.close();
+      await fs.promises.rm(tmp, { force: true });
+      throw err;
+    }
+    await out.close();
+    const actual = hash.digest('hex');
+    if (actual !== sha256) {
+      await fs.promises.rm(tmp, { force: true });
+      throw new BlobRefused('digest', `the bytes sent have digest sha256:${actual}, not sha256:${sha256}`);
+    }
+    if (fs.existsSync(target)) {
+      await fs.promises.rm(tmp, { force: true });
+      return { sha256, size, path: target, created: false };
+    }
+    await fs.promises.chmod(tmp, 0o444);
+    await fs.promises.rename(tmp, target);
+    return { sha256, size, path: target, created: true };
   }
 
   async has(sha256: string): Promise<boolean> {

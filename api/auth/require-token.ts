@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KilnError } from '../../domain/errors';
+import type { TokenKind } from './token-file';
 import type { TokenIdentity, TokenVerifier } from './token-verifier';
 
 declare module 'fastify' {
@@ -23,14 +24,19 @@ export type TokenGuard = (request: FastifyRequest, reply: FastifyReply) => Promi
  * A hook answering 401 TOKEN_MISSING / TOKEN_INVALID (with `WWW-Authenticate: Bearer`) unless the request
  * carries a valid token. Neither the token nor the header is ever logged or echoed.
  */
-export function requireToken(verifier: TokenVerifier): TokenGuard {
+export function requireToken(verifier: TokenVerifier, kind: TokenKind = 'operator'): TokenGuard {
   return async function checkToken(request: FastifyRequest, reply: FastifyReply) {
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) {
       void reply.header('www-authenticate', 'Bearer realm="kiln"');
       throw new KilnError('TOKEN_MISSING', 'this request needs an API token: send "Authorization: Bearer <token>" (kiln tokens create <name>)');
     }
-    const identity = token === null ? undefined : await verifier.verify(token);
+    const identity = token === null ? undefined : await verifier.verify(token, kind);
+    if (!identity && token && await verifier.verify(token, kind === 'operator' ? 'worker' : 'operator')) {
+      throw new KilnError('TOKEN_FORBIDDEN', kind === 'operator'
+        ? 'a build worker\'s token cannot do this: it only exchanges blobs (make an operator token: kiln tokens create <name>)'
+        : 'this is the build workers\' blob exchange: it takes a worker token (kiln tokens create --worker <name>)');
+    }
     if (!identity) {
       void reply.header('www-authenticate', 'Bearer realm="kiln", error="invalid_token"');
       throw new KilnError('TOKEN_INVALID', token === null

@@ -3,16 +3,24 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KilnError } from '../../domain/errors';
 
-// API tokens on disk: `<dataDir>/api-tokens.json` (0600) holds each token's name, creation time and SHA-256, never
-// the token itself. `kiln tokens create|list|revoke` write it; the API reads it (token-verifier.ts).
+// API tokens on disk: `<dataDir>/api-tokens.json` (0600) holds each token's name, kind, creation time and SHA-256,
+// never the token itself. `kiln tokens create|list|revoke` write it; the API reads it (token-verifier.ts).
+// Two kinds: operators' tokens (the API's actions and reads, the web UI) and build workers' (the blob exchange
+// only). One never works where the other is asked for.
 
 export const TOKEN_FILE_NAME = 'api-tokens.json';
 /** What a token looks like: a prefix that secret scanners and people recognise, then 32 random bytes. */
 export const TOKEN_PATTERN = /^kiln_[A-Za-z0-9_-]{43}$/;
 export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
+/** `operator`: people and CI acting on pushes; `worker`: a build worker exchanging blobs. */
+export type TokenKind = 'operator' | 'worker';
+export const TOKEN_KINDS: readonly TokenKind[] = ['operator', 'worker'];
+
 export interface StoredToken {
   name: string;
+  /** Absent in files written before worker tokens: an operator's. */
+  kind?: TokenKind;
   /** Hex SHA-256 of the token. */
   sha256: string;
   createdAt: string;
@@ -61,12 +69,19 @@ export function parseTokens(text: string, file: string): StoredToken[] {
     if (typeof t?.name !== 'string' || typeof t.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(t.sha256) || typeof t.createdAt !== 'string') {
       throw new KilnError('TOKEN_FILE_INVALID', `${file}: token ${i + 1} needs a name, a hex sha256 and createdAt`);
     }
+    if (t.kind !== undefined && !TOKEN_KINDS.includes(t.kind)) {
+      throw new KilnError('TOKEN_FILE_INVALID', `${file}: token ${i + 1} has kind "${String(t.kind)}" (operator or worker)`);
+    }
   });
   return tokens as StoredToken[];
 }
 
+export function kindOf(token: StoredToken): TokenKind {
+  return token.kind ?? 'operator';
+}
+
 /** Make a token called `name`: returns the token (shown once, never stored) and what was stored. */
-export async function createToken(file: string, name: string, now = new Date()): Promise<{ token: string; stored: StoredToken }> {
+export async function createToken(file: string, name: string, now = new Date(), kind: TokenKind = 'operator'): Promise<{ token: string; stored: StoredToken }> {
   if (!TOKEN_NAME_PATTERN.test(name)) {
     throw new KilnError('REQUEST_INVALID', `a token name is 1-64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit; got "${name}"`);
   }
@@ -74,7 +89,7 @@ export async function createToken(file: string, name: string, now = new Date()):
     const tokens = await readTokens(file);
     if (tokens.some((t) => t.name === name)) throw new KilnError('TOKEN_EXISTS', `a token named "${name}" exists already (revoke it first)`);
     const token = newToken();
-    const stored: StoredToken = { name, sha256: hashToken(token), createdAt: now.toISOString() };
+    const stored: StoredToken = { name, ...(kind === 'worker' ? { kind } : {}), sha256: hashToken(token), createdAt: now.toISOString() };
     await writeTokens(file, [...tokens, stored]);
     return { token, stored };
   });

@@ -1,15 +1,19 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { hashToken, parseTokens, TOKEN_PATTERN, type StoredToken } from './token-file';
+import { hashToken, kindOf, parseTokens, TOKEN_PATTERN, type StoredToken, type TokenKind } from './token-file';
 
 /** Who a valid token belongs to; never the token. */
 export interface TokenIdentity {
   name: string;
+  kind: TokenKind;
 }
 
 export interface TokenVerifier {
-  /** The identity of a token, or undefined when no stored token matches. */
-  verify(token: string): Promise<TokenIdentity | undefined>;
+  /**
+   * The identity of a token of that kind (default: an operator's), or undefined when no stored token of the kind
+   * matches: a worker token is no operator token, and the other way round.
+   */
+  verify(token: string, kind?: TokenKind): Promise<TokenIdentity | undefined>;
 }
 
 /**
@@ -22,7 +26,7 @@ export class FileTokenVerifier implements TokenVerifier {
 
   constructor(readonly file: string) {}
 
-  async verify(token: string): Promise<TokenIdentity | undefined> {
+  async verify(token: string, kind: TokenKind = 'operator'): Promise<TokenIdentity | undefined> {
     const tokens = await this.tokens();
     const digest = Buffer.from(hashToken(token), 'hex');
     let found: StoredToken | undefined;
@@ -31,7 +35,7 @@ export class FileTokenVerifier implements TokenVerifier {
       if (crypto.timingSafeEqual(digest, t.digest) && !found) found = t;
     }
     // The format check comes after the comparisons, so a malformed token takes as long as a wrong one.
-    return found && TOKEN_PATTERN.test(token) ? { name: found.name } : undefined;
+    return found && TOKEN_PATTERN.test(token) && kindOf(found) === kind ? { name: found.name, kind } : undefined;
   }
 
   private async tokens(): Promise<Array<StoredToken & { digest: Buffer }>> {

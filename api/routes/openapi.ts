@@ -210,14 +210,27 @@ const snapshotSummarySchema = {
   },
 } as const;
 
+const blobSchema = {
+  $id: 'kiln-blob',
+  type: 'object',
+  required: ['digest', 'size', 'created'],
+  properties: {
+    digest: { type: 'string', description: 'The SHA-256 the blob is stored under.' },
+    size: { type: 'integer' },
+    created: { type: 'boolean', description: 'false: it was stored already (the upload changed nothing).' },
+  },
+} as const;
+
 export const API_SCHEMAS = [
   errorSchema, failureSchema, buildCountsSchema, publishResultSchema, pushSummarySchema, buildSchema, pushDetailSchema,
-  snapshotSummarySchema,
+  snapshotSummarySchema, blobSchema,
 ] as const;
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'REQUEST_INVALID: a malformed parameter, query or body',
   401: 'TOKEN_MISSING or TOKEN_INVALID',
+  403: 'TOKEN_FORBIDDEN: a token of the other kind (worker / operator)',
+  413: 'BLOB_TOO_LARGE: over api.blobMaxMb',
   404: 'An unknown tree, branch, push, log, snapshot or rollback (TREE_UNKNOWN, BRANCH_UNKNOWN, PUSH_UNKNOWN, LOG_UNKNOWN, SNAPSHOT_UNKNOWN, ROLLBACK_UNKNOWN, NOT_FOUND)',
   409: 'PUSH_NOT_RUNNING: the push has finished',
   416: 'The range is outside the log',

@@ -6,7 +6,7 @@ export const ARCHITECTURES = ['amd64', 'i386', 'x86_64', 'i686'] as const;
 export const PACKAGE_FORMATS = ['deb', 'pacman'] as const;
 export const FORMAT_ARCHITECTURES = { deb: ['amd64', 'i386'], pacman: ['x86_64', 'i686'] } as const;
 
-export const DEFAULT_API = { port: 8080, host: '127.0.0.1', readsRequireToken: false, healthChecks: ['temporal', 'docker'] } as const;
+export const DEFAULT_API = { port: 8080, host: '127.0.0.1', readsRequireToken: false, healthChecks: ['temporal', 'docker'], blobMaxMb: 8192 } as const;
 
 export const DEFAULT_TEMPORAL = {
   address: '127.0.0.1:7233',

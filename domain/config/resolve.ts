@@ -33,6 +33,7 @@ export function resolveApi(input: ConfigInput['api']): ApiConfig {
     port, host, publicUrl,
     readsRequireToken: input?.readsRequireToken ?? DEFAULT_API.readsRequireToken,
     healthChecks: input?.healthChecks ?? DEFAULT_API.healthChecks,
+    blobMaxMb: input?.blobMaxMb ?? DEFAULT_API.blobMaxMb,
   };
 }
 

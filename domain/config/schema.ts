@@ -84,6 +84,7 @@ export const CONFIG_SCHEMA = {
         publicUrl: httpUrl,
         readsRequireToken: { type: 'boolean' },
         healthChecks: { type: 'array', items: { type: 'string', enum: ['temporal', 'docker'] }, uniqueItems: true },
+        blobMaxMb: { type: 'integer', minimum: 1, maximum: 1048576 },
       },
     },
     temporal: {

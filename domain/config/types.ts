@@ -32,6 +32,8 @@ export interface ApiConfig {
   readonly readsRequireToken: boolean;
   /** What /healthz checks: where the API has no Docker engine (compose), only Temporal. */
   readonly healthChecks: readonly HealthCheckName[];
+  /** The largest blob a build worker may upload (a build result, a log), in MiB. */
+  readonly blobMaxMb: number;
 }
 
 export type HealthCheckName = 'temporal' | 'docker';
@@ -176,7 +178,7 @@ export interface PublishInput {
 
 export interface ConfigInput {
   dataDir: string;
-  api?: { port?: number; host?: string; publicUrl?: string; readsRequireToken?: boolean; healthChecks?: HealthCheckName[] };
+  api?: { port?: number; host?: string; publicUrl?: string; readsRequireToken?: boolean; healthChecks?: HealthCheckName[]; blobMaxMb?: number };
   temporal?: {
     address?: string; namespace?: string; uiUrl?: string; embedded?: boolean;
     tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string };

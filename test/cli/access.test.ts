@@ -158,6 +158,19 @@ describe('kiln tokens create --save', () => {
     expect(fs.readFileSync(config.file, 'utf8')).toContain(`url: ${f.url}`);
   });
 
+  it('--worker makes a build worker\'s token: listed as such, refused for actions, not savable', async () => {
+    const res = await f.kiln(['tokens', 'create', '--worker', 'builder-9']);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/^kiln_[A-Za-z0-9_-]{43}\n$/);
+    expect(res.stderr).toContain('KILN_WORKER_TOKEN_FILE');
+    const list = await f.kiln(['tokens', 'list', '--json']);
+    expect(JSON.parse(list.stdout).tokens).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'builder-9', kind: 'worker' })]));
+    const acted = await f.kiln(cancel, { env: { KILN_API_URL: f.url, KILN_API_TOKEN: res.stdout.trim() } });
+    expect(acted.code).not.toBe(0);
+    expect(acted.stderr).toContain('TOKEN_FORBIDDEN');
+    expect((await f.kiln(['tokens', 'create', '--worker', 'w2', '--save'])).code).toBe(2);
+  });
+
   it.each([
     [['tokens', 'create', 'ci'], 'TOKEN_EXISTS'],
     [['tokens', 'create', 'bad name!'], 'REQUEST_INVALID'],

@@ -99,7 +99,7 @@ describe('FileTokenVerifier', () => {
     const file = fresh();
     const { token } = await createToken(file, 'ci');
     const verifier = new FileTokenVerifier(file);
-    expect(await verifier.verify(token)).toEqual({ name: 'ci' });
+    expect(await verifier.verify(token)).toEqual({ name: 'ci', kind: 'operator' });
     expect(await verifier.verify(`${token}x`)).toBeUndefined();
     expect(await verifier.verify(token.slice(0, -1))).toBeUndefined();
     expect(await verifier.verify('')).toBeUndefined();
@@ -107,11 +107,33 @@ describe('FileTokenVerifier', () => {
     expect(await verifier.verify(hashToken(token))).toBeUndefined();
   });
 
+  it('keeps the kinds apart: a worker token is no operator token, and the other way round', async () => {
+    const file = fresh();
+    const { token: operator } = await createToken(file, 'ci');
+    const { token: worker, stored } = await createToken(file, 'builder-1', new Date(), 'worker');
+    expect(stored.kind).toBe('worker');
+    expect((await readTokens(file)).map((t) => t.kind ?? 'operator')).toEqual(['operator', 'worker']);
+    const verifier = new FileTokenVerifier(file);
+    expect(await verifier.verify(worker)).toBeUndefined();
+    expect(await verifier.verify(worker, 'worker')).toEqual({ name: 'builder-1', kind: 'worker' });
+    expect(await verifier.verify(operator, 'worker')).toBeUndefined();
+    expect(await verifier.verify(operator, 'operator')).toEqual({ name: 'ci', kind: 'operator' });
+    // One name space: a worker cannot take an operator's name.
+    expect(await codeOf(createToken(file, 'ci', new Date(), 'worker'))).toBe('TOKEN_EXISTS');
+  });
+
+  it('refuses a token file with an unknown kind', async () => {
+    const file = fresh();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ version: 1, tokens: [{ name: 'x', kind: 'root', sha256: '0'.repeat(64), createdAt: '2026-01-01T00:00:00Z' }] }));
+    expect(await codeOf(readTokens(file))).toBe('TOKEN_FILE_INVALID');
+  });
+
   it('sees tokens made and revoked after it started', async () => {
     const file = fresh();
     const verifier = new FileTokenVerifier(file);
     const { token } = await createToken(file, 'later');
-    expect(await verifier.verify(token)).toEqual({ name: 'later' });
+    expect(await verifier.verify(token)).toEqual({ name: 'later', kind: 'operator' });
     await revokeToken(file, 'later');
     expect(await verifier.verify(token)).toBeUndefined();
   });
@@ -125,7 +147,7 @@ describe('FileTokenVerifier', () => {
     const original = fs.promises.readFile;
     fs.promises.readFile = (async (...args: Parameters<typeof original>) => { reads.count++; return original(...args); }) as typeof original;
     try {
-      for (let i = 0; i < 5; i++) expect(await verifier.verify(token)).toEqual({ name: 'ci' });
+      for (let i = 0; i < 5; i++) expect(await verifier.verify(token)).toEqual({ name: 'ci', kind: 'operator' });
     } finally {
       fs.promises.readFile = original;
     }

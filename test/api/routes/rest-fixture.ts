@@ -95,13 +95,15 @@ export interface FixtureOptions {
   /** false: no PushControl at all (records only). */
   control?: boolean;
   logFollow?: { pollMs?: number; statusMs?: number; keepAliveMs?: number };
+  /** api.blobMaxMb (default: Kiln's). */
+  blobMaxMb?: number;
 }
 
 export async function restFixture(options: FixtureOptions = {}): Promise<RestFixture> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-rest-'));
   const configText = [
     `dataDir: ${dataDir}`,
-    `api: { publicUrl: "https://kiln.example.com", readsRequireToken: ${options.readsRequireToken ?? false} }`,
+    `api: { publicUrl: "https://kiln.example.com", readsRequireToken: ${options.readsRequireToken ?? false}${options.blobMaxMb ? `, blobMaxMb: ${options.blobMaxMb}` : ''} }`,
     'temporal: { uiUrl: "http://temporal.example.com:8233", namespace: kiln }',
     'trees:',
     '  - { name: ports, url: /srv/ports, format: deb, distribution: bookworm, branches: [main, release/1.x], architectures: [amd64, i386] }',

@@ -166,8 +166,8 @@ export async function uiFixture(options: { readsRequireToken?: boolean; pollMs?:
     },
   };
   const tokens: TokenVerifier = {
-    async verify(token) {
-      return token === TOKEN ? { name: 'alice' } : undefined;
+    async verify(token, kind = 'operator') {
+      return token === TOKEN && kind === 'operator' ? { name: 'alice', kind } : undefined;
     },
   };
   const app = buildApp({

@@ -18,7 +18,7 @@ describe('CONFIG_INVALID: each problem names its field', () => {
     ['missing trees', (c) => { delete (c as Partial<Config>).trees; }, 'trees', 'is required'],
     ['no trees', (c) => { c.trees = []; }, 'trees', 'must not be empty'],
     ['a typo at the top level', (c) => { c.dataDri = './x'; }, 'dataDri', /is not a known field \(expected one of: dataDir, api/],
-    ['a typo in api', (c) => { c.api = { prot: 1 }; }, 'api.prot', /is not a known field \(expected one of: port, host, publicUrl, readsRequireToken, healthChecks\)/],
+    ['a typo in api', (c) => { c.api = { prot: 1 }; }, 'api.prot', /is not a known field \(expected one of: port, host, publicUrl, readsRequireToken, healthChecks, blobMaxMb\)/],
     ['a typo in a tree', (c) => { tree(c).branch = ['main']; }, 'trees[0].branch', /is not a known field/],
     ['a typo in build', (c) => { c.build = { memory: 1 }; }, 'build.memory', /is not a known field/],
     ['an unknown architecture', (c) => { tree(c).architectures = ['amd64', 'arm64']; }, 'trees[0].architectures[1]', 'must be one of amd64, i386, x86_64, i686'],

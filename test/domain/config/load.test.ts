@@ -23,7 +23,7 @@ describe('loadConfig: the minimal file', () => {
     const config = loadConfig(writeFile(dir, 'kiln.yaml', MINIMAL_FILE), {});
     expect(config).toEqual({
       dataDir: path.join(dir, 'data'),
-      api: { port: 8080, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:8080', readsRequireToken: false, healthChecks: ['temporal', 'docker'] },
+      api: { port: 8080, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:8080', readsRequireToken: false, healthChecks: ['temporal', 'docker'], blobMaxMb: 8192 },
       temporal: { address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://127.0.0.1:8233', embedded: true },
       signer: { keysDir: path.join(dir, 'keys'), passwordDir: path.join(dir, 'keys'), signaturesPerMinute: 60 },
       build: { concurrency: 2, timeoutMinutes: 60, memoryMb: 2048, cpus: 1, pids: 1024, diskMb: 10240, logMaxMb: 100, network: false, installTest: true },
@@ -90,7 +90,7 @@ describe('parseConfig: every field', () => {
 
   it('keeps given values and strips a trailing slash from publicUrl', () => {
     expect(config.dataDir).toBe('/var/lib/kiln');
-    expect(config.api).toEqual({ port: 9000, host: '0.0.0.0', publicUrl: 'https://kiln.example.com', readsRequireToken: false, healthChecks: ['temporal', 'docker'] });
+    expect(config.api).toEqual({ port: 9000, host: '0.0.0.0', publicUrl: 'https://kiln.example.com', readsRequireToken: false, healthChecks: ['temporal', 'docker'], blobMaxMb: 8192 });
     expect(config.temporal).toEqual(full.temporal);
     expect(config.build).toEqual(full.build);
   });
