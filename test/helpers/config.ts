@@ -12,6 +12,11 @@ export interface TestTree {
   architectures?: string[];
   concurrency?: number;
   webhookSecretEnv?: string;
+  /**
+   * build.installTest; default false here: the tests of the install test stage (push, pacman push, the crash and
+   * npm start tests) turn it on, the others test other things and spare the containers.
+   */
+  installTest?: boolean;
   /** The tree's `publish` block, as YAML flow (e.g. `{ keepSnapshots: 3 }`). */
   publish?: string;
 }
@@ -31,7 +36,7 @@ export function testConfig(trees: TestTree[], env: NodeJS.ProcessEnv = process.e
       '    distribution: bookworm',
       `    branches: [${(t.branches ?? ['main']).join(', ')}]`,
       `    architectures: [${(t.architectures ?? (t.format === 'pacman' ? ['x86_64'] : ['amd64', 'i386'])).join(', ')}]`,
-      `    build: { concurrency: ${t.concurrency ?? 2}, timeoutMinutes: 10, memoryMb: 1024, cpus: 1 }`,
+      `    build: { concurrency: ${t.concurrency ?? 2}, timeoutMinutes: 10, memoryMb: 1024, cpus: 1, installTest: ${t.installTest ?? false} }`,
       ...(t.webhookSecretEnv ? [`    webhook: { secretEnv: ${t.webhookSecretEnv} }`] : []),
       ...(t.publish ? [`    publish: ${t.publish}`] : []),
     ]),

@@ -133,23 +133,39 @@ export async function containersOf(workerPid: number): Promise<Array<{ id: strin
 }
 
 /**
- * How many containers the Docker engine created for each build key between `since` and now (its event log): an
- * independent witness of "built once", whatever Kiln's own records say.
+ * Build containers the engine creates (by their build-key label), watched live from `start()` on: the engine's own
+ * event log replays only its last 256 events, which a push with install tests (execs, network changes) outgrows.
  */
-export async function containerCreations(keys: string[], since: Date): Promise<Map<string, number>> {
-  const counts = new Map(keys.map((k) => [k, 0]));
-  if (keys.length === 0) return counts;
-  const stream = await docker().getEvents({
-    since: since.getTime() / 1000 - 1,
-    until: Date.now() / 1000, // in the past: the engine replays its log and ends the stream at once
-    filters: { type: ['container'], event: ['create'], label: ['org.kiln.build-key'] },
-  });
-  let text = '';
-  for await (const chunk of stream) text += chunk.toString();
-  for (const line of text.split('\n').filter(Boolean)) {
-    const event = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
-    const key = event.Actor?.Attributes?.['org.kiln.build-key'];
-    if (key && counts.has(key)) counts.set(key, counts.get(key)! + 1);
+export class ContainerCreations {
+  private readonly seen: Array<{ key: string; at: number }> = [];
+  private constructor(private readonly stream: NodeJS.ReadableStream & { destroy?: () => void }) {
+    let pending = '';
+    stream.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines.filter(Boolean)) {
+        const event = JSON.parse(line) as { timeNano?: number; Actor?: { Attributes?: Record<string, string> } };
+        const key = event.Actor?.Attributes?.['org.kiln.build-key'];
+        if (key) this.seen.push({ key, at: (event.timeNano ?? 0) / 1e6 });
+      }
+    });
   }
-  return counts;
+
+  static async start(): Promise<ContainerCreations> {
+    const stream = await docker().getEvents({ filters: { type: ['container'], event: ['create'], label: ['org.kiln.build-key'] } });
+    return new ContainerCreations(stream as NodeJS.ReadableStream & { destroy?: () => void });
+  }
+
+  /** Containers created per key since `since` (the events of the last moment are waited for). */
+  async counts(keys: string[], since: Date): Promise<Map<string, number>> {
+    await new Promise((r) => setTimeout(r, 500));
+    const counts = new Map(keys.map((k) => [k, 0]));
+    for (const { key, at } of this.seen) if (at >= since.getTime() - 1000 && counts.has(key)) counts.set(key, counts.get(key)! + 1);
+    return counts;
+  }
+
+  stop(): void {
+    this.stream.destroy?.();
+  }
 }

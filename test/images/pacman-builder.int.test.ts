@@ -16,7 +16,7 @@ import { PROJECT_ROOT } from '../../domain/project-paths';
 // each package base seeing the earlier ones' packages as WIP lanes (/wip/<lane>/wip-<lane>.db, made here by the real
 // repo-add). The images are the ones setup builds (x86_64 and i686; the tag is computed as setup computes it); missing,
 // this fails naming setup.
-const RECIPE = ['images/pacman/build-image.sh', 'images/pacman/packages.txt', 'images/pacman/kiln-build'];
+const RECIPE = ['images/pacman/build-image.sh', 'images/pacman/packages.txt', 'images/pacman/kiln-build', 'images/pacman/kiln-install-test', 'images/common/kiln-run-test'];
 const hash = crypto.createHash('sha256');
 for (const file of RECIPE) hash.update(fs.readFileSync(path.join(PROJECT_ROOT, file)));
 const HASH = hash.digest('hex').slice(0, 12);

@@ -13,7 +13,7 @@ import { KDF_LIMITS_INTERACTIVE } from '../../domain/signing/minisign';
 import { archWorkflowId } from '../../domain/workflow-ids';
 import type { TemporalDevServer } from '../../workers/lib/temporal-dev-server';
 import { writeFixturePackage, type FixturePackage } from '../helpers/deb-fixtures';
-import { containerCreations, containersOf, KilnProcesses, ownTemporalServer, requireCompiledWorkers, writeProcessConfig } from '../helpers/kiln-processes';
+import { ContainerCreations, containersOf, KilnProcesses, ownTemporalServer, requireCompiledWorkers, writeProcessConfig } from '../helpers/kiln-processes';
 import { PortsRepo } from '../helpers/ports-repo';
 import { pushResultOf, pushStatusText } from '../helpers/push-result';
 import { sleep, until } from '../helpers/until';
@@ -42,9 +42,11 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
   let client: Client;
   let layout: DataLayout;
   const repos = {} as Record<Scenario, PortsRepo>;
+  let creations: ContainerCreations;
 
   beforeAll(async () => {
     requireCompiledWorkers();
+    creations = await ContainerCreations.start();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-crash-'));
     server = await ownTemporalServer(dir);
     for (const scenario of Object.keys(TREES) as Scenario[]) repos[scenario] = new PortsRepo({ fromExamples: false });
@@ -66,6 +68,7 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
 
   afterAll(async () => {
     await procs?.stopAll();
+    creations?.stop();
     await connection?.close();
     await server?.stop();
     for (const repo of Object.values(repos)) repo.cleanup();
@@ -136,7 +139,7 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
     const keyOf = new Map(recs.map((r) => [r.spec.source, r.key]));
     for (const b of builds) expect(b.key, b.id).toBe(keyOf.get(b.source));
 
-    const created = await containerCreations([...keyOf.values()], since);
+    const created = await creations.counts([...keyOf.values()], since);
     for (const source of sources) {
       const runs = 1 + (reruns[source] ?? 0);
       const log = logText(ref, source);

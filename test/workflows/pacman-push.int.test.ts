@@ -43,7 +43,7 @@ describe('a pacman tree', () => {
     repo = new PortsRepo({ fromExamples: 'arch' });
     repo.commit('the Arch example tree');
     mirror = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-pacman-mirror-'));
-    config = testConfig([{ name: `arch${Date.now()}`, url: repo.dir, format: 'pacman', publish: `{ targets: [{ rsync: ${mirror}/repo }] }` }]);
+    config = testConfig([{ name: `arch${Date.now()}`, url: repo.dir, format: 'pacman', installTest: true, publish: `{ targets: [{ rsync: ${mirror}/repo }] }` }]);
     layout = new DataLayout(config.dataDir);
     workers = await kilnWorkers(t, config);
     running = workers.map((w) => w.run());

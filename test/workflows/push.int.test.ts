@@ -37,7 +37,7 @@ describe('push workflow', () => {
     writeFixturePackage(repo.dir, { name: 'kiln-t-viewer', version: '1.0', architecture: 'any', buildDepends: ['kiln-t-data'],
       buildScript: 'test -f /usr/share/kiln-t-data/kiln-t-data.txt' });
     repo.commit('four packages');
-    config = testConfig([{ name: `t${Date.now()}`, url: repo.dir }]);
+    config = testConfig([{ name: `t${Date.now()}`, url: repo.dir, installTest: true }]);
     layout = new DataLayout(config.dataDir);
     workers = await kilnWorkers(t, config);
     running = workers.map((w) => w.run());
