@@ -9,10 +9,11 @@ source scripts/lib/mirror.sh
 tools=${KILN_TOOLS_DIR:-$root/.tools}
 temporal_version=v1.5.1   # newest temporalio/cli tag without replace directives (see docs/ARCHITECTURE.md)
 suites=(bookworm)
-arches=(amd64 i386)
+arches=(amd64 i386 arm64)   # arm64 runs emulated (qemu-user-static through binfmt_misc, below)
 pacman_arches=(x86_64 i686)   # pacman builder images (Arch arch names)
 apt_packages=(docker.io btrfs-progs iptables procps debootstrap minisign gnupg apt-utils dpkg-dev rsync xz-utils curl git ca-certificates
   pacman-package-manager makepkg libarchive-tools zstd  # the pacman format on the host: repo-add, reading packages
+  qemu-user-static binfmt-support  # arm64 builds, emulated
   chromium fonts-dejavu-core)  # chromium: the web UI's browser test (driven by playwright-core)
 
 step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -79,6 +80,19 @@ if [ ! -x "$tools/bin/temporal" ]; then
   fi
 fi
 
+# 3b. Emulated architectures: the kernel runs arm64 binaries through qemu-user-static once binfmt_misc knows it. With
+#     the F (fix-binary) flag the kernel holds the interpreter open, so it works inside containers and debootstrap's
+#     chroot too. No systemd here: mount binfmt_misc and enable the registration that binfmt-support installed.
+if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
+  as_root mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+fi
+if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  step "registering qemu-user-static for arm64 (binfmt_misc)"
+  as_root update-binfmts --enable qemu-aarch64
+fi
+grep -q '^flags:.*F' /proc/sys/fs/binfmt_misc/qemu-aarch64 \
+  || { echo "setup: the arm64 binfmt registration lacks the F flag, so containers cannot use it (see update-binfmts --display qemu-aarch64)" >&2; exit 1; }
+
 # 4. Builder images, tagged by a hash of their recipe: a changed recipe gets a new tag and is rebuilt.
 #    builder_image <family> <build script> <recipe hash> <suite> <arch>: tag kiln-builder:<family><suite>-<arch>-<hash>
 #    (family "" for Debian, "pacman-" for pacman); images of older recipes of the same family, suite and arch are
@@ -88,7 +102,7 @@ builder_image() {
   local family=$1 script=$2 hash=$3 suite=$4 arch=$5 tag old
   tag="kiln-builder:$family$suite-$arch-$hash"
   if ! docker image inspect "$tag" >/dev/null 2>&1; then
-    step "building builder image $tag (debootstrap, about two minutes)"
+    step "building builder image $tag (debootstrap, about two minutes; an emulated arch about five)"
     KILN_TOOLS_DIR="$tools" as_root "$script" "$arch" "$suite" "$tag" "$mirror"
   fi
   for old in $(docker image ls "kiln-builder" --format '{{.Tag}}' | grep -E "^$family$suite-$arch-[0-9a-f]{12}\$" | grep -v -- "-$hash\$" || true); do

@@ -2,9 +2,9 @@
 // docs/CONFIGURATION.md all state these same values.
 
 /** Debian's names for deb trees, pacman's for pacman trees (semantic-checks.ts keeps them apart). */
-export const ARCHITECTURES = ['amd64', 'i386', 'x86_64', 'i686'] as const;
+export const ARCHITECTURES = ['amd64', 'i386', 'arm64', 'x86_64', 'i686'] as const;
 export const PACKAGE_FORMATS = ['deb', 'pacman'] as const;
-export const FORMAT_ARCHITECTURES = { deb: ['amd64', 'i386'], pacman: ['x86_64', 'i686'] } as const;
+export const FORMAT_ARCHITECTURES = { deb: ['amd64', 'i386', 'arm64'], pacman: ['x86_64', 'i686'] } as const;
 
 export const DEFAULT_API = { port: 8080, host: '127.0.0.1', readsRequireToken: false, healthChecks: ['temporal', 'docker'], blobMaxMb: 8192 } as const;
 

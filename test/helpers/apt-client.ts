@@ -8,7 +8,7 @@ import { builderImageTag } from '../../domain/builder-image';
 // network, so `http://127.0.0.1:<port>` is a server of the test process. The image's own Debian sources are moved
 // aside: apt sees Kiln's repository and nothing else (libc6 and the like are already in the image).
 
-export type AptArch = 'amd64' | 'i386';
+export type AptArch = 'amd64' | 'i386' | 'arm64';
 
 export const APT_TEST_KEYRING = '/usr/share/keyrings/kiln-test.gpg';
 

@@ -49,7 +49,7 @@ describe('loadConfig: the minimal file', () => {
   it('loads the kiln.yaml shipped at the project root', () => {
     const config = loadConfig(path.join(PROJECT_ROOT, 'kiln.yaml'), {});
     expect(config.dataDir).toBe(path.join(PROJECT_ROOT, 'data'));
-    expect(config.trees.map((t) => [t.name, t.format, t.architectures])).toEqual([['example', 'deb', ['amd64', 'i386']], ['example-arch', 'pacman', ['x86_64']]]);
+    expect(config.trees.map((t) => [t.name, t.format, t.architectures])).toEqual([['example', 'deb', ['amd64', 'i386', 'arm64']], ['example-arch', 'pacman', ['x86_64']]]);
   });
 
   it('a missing file is CONFIG_NOT_FOUND naming the path', () => {
