@@ -21,7 +21,7 @@ describe('CONFIG_INVALID: each problem names its field', () => {
     ['a typo in api', (c) => { c.api = { prot: 1 }; }, 'api.prot', /is not a known field \(expected one of: port, host, publicUrl, readsRequireToken, healthChecks, blobMaxMb\)/],
     ['a typo in a tree', (c) => { tree(c).branch = ['main']; }, 'trees[0].branch', /is not a known field/],
     ['a typo in build', (c) => { c.build = { memory: 1 }; }, 'build.memory', /is not a known field/],
-    ['an unknown architecture', (c) => { tree(c).architectures = ['amd64', 'arm64']; }, 'trees[0].architectures[1]', 'must be one of amd64, i386, x86_64, i686'],
+    ['an unknown architecture', (c) => { tree(c).architectures = ['amd64', 'sparc64']; }, 'trees[0].architectures[1]', 'must be one of amd64, i386, arm64, x86_64, i686'],
     ['a repeated architecture', (c) => { tree(c).architectures = ['amd64', 'amd64']; }, 'trees[0].architectures[1]', /repeats "amd64"/],
     ['no architectures', (c) => { tree(c).architectures = []; }, 'trees[0].architectures', 'must not be empty'],
     ['no branches', (c) => { tree(c).branches = []; }, 'trees[0].branches', 'must not be empty'],
@@ -35,7 +35,7 @@ describe('CONFIG_INVALID: each problem names its field', () => {
     ['a tree name too long', (c) => { tree(c).name = 'a'.repeat(64); }, 'trees[0].name', /1-63/],
     ['a missing tree url', (c) => { delete tree(c).url; }, 'trees[0].url', 'is required'],
     ['an unsupported url scheme', (c) => { tree(c).url = 'ftp://example.com/ports.git'; }, 'trees[0].url', /unsupported scheme "ftp:\/\/"/],
-    ['a pacman architecture in a deb tree', (c) => { tree(c).architectures = ['amd64', 'x86_64']; }, 'trees[0].architectures[1]', 'is not an architecture of format deb (amd64, i386)'],
+    ['a pacman architecture in a deb tree', (c) => { tree(c).architectures = ['amd64', 'x86_64']; }, 'trees[0].architectures[1]', 'is not an architecture of format deb (amd64, i386, arm64)'],
     ['an unknown format', (c) => { tree(c).format = 'rpm'; }, 'trees[0].format', 'must be one of deb, pacman'],
     ['a bad distribution', (c) => { tree(c).distribution = 'Book Worm'; }, 'trees[0].distribution', /Debian suite or codename/],
     ['a port that is text', (c) => { c.api = { port: 'http' }; }, 'api.port', 'must be a whole number'],
@@ -63,19 +63,19 @@ describe('CONFIG_INVALID: each problem names its field', () => {
   it('lists every problem at once, one per line, in file order, with line numbers', () => {
     const err = configError(withChange((c) => {
       c.api = { port: 0, hots: 'x' };
-      tree(c).architectures = ['amd64', 'arm64'];
+      tree(c).architectures = ['amd64', 'sparc64'];
       tree(c).branches = ['a b'];
     }));
     expect(problemsOf(err).map((p) => p.path)).toEqual(['api.port', 'api.hots', 'trees[0].branches[0]', 'trees[0].architectures[1]']);
     const lines = err.message.split('\n');
     expect(lines[0]).toMatch(/is invalid \(4 problems\):$/);
     expect(lines.slice(1)).toHaveLength(4);
-    expect(lines[4]).toMatch(/^ {2}trees\[0\]\.architectures\[1\]: must be one of amd64, i386, x86_64, i686 \(line \d+\)$/);
+    expect(lines[4]).toMatch(/^ {2}trees\[0\]\.architectures\[1\]: must be one of amd64, i386, arm64, x86_64, i686 \(line \d+\)$/);
   });
 
   it('the problems detail has exactly { path, message }', () => {
-    const err = configError(withChange((c) => { tree(c).architectures = ['amd64', 'arm64']; }));
-    expect(err.details).toEqual({ problems: [{ path: 'trees[0].architectures[1]', message: 'must be one of amd64, i386, x86_64, i686' }] });
+    const err = configError(withChange((c) => { tree(c).architectures = ['amd64', 'sparc64']; }));
+    expect(err.details).toEqual({ problems: [{ path: 'trees[0].architectures[1]', message: 'must be one of amd64, i386, arm64, x86_64, i686' }] });
   });
 });
 
