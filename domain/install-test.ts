@@ -15,7 +15,7 @@ export interface InstallTestCase {
   depends: string[];
   /** Install the source's Build-Depends too (autopkgtest's `@builddeps@`). */
   builddeps: boolean;
-  /** needs-root: run as root (still without capabilities or network); else as the unprivileged user. */
+  /** needs-root: run as root (with only the container's package-installation capabilities, no network); else as the unprivileged user. */
   asRoot: boolean;
   /** allow-stderr: output on stderr does not fail the test. */
   allowStderr: boolean;

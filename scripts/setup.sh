@@ -102,7 +102,7 @@ builder_image() {
   local family=$1 script=$2 hash=$3 suite=$4 arch=$5 tag old
   tag="kiln-builder:$family$suite-$arch-$hash"
   if ! docker image inspect "$tag" >/dev/null 2>&1; then
-    step "building builder image $tag (debootstrap, about two minutes; an emulated arch about five)"
+    step "building builder image $tag (debootstrap, a few minutes; longer for an emulated arch)"
     KILN_TOOLS_DIR="$tools" as_root "$script" "$arch" "$suite" "$tag" "$mirror"
   fi
   for old in $(docker image ls "kiln-builder" --format '{{.Tag}}' | grep -E "^$family$suite-$arch-[0-9a-f]{12}\$" | grep -v -- "-$hash\$" || true); do

@@ -1,5 +1,5 @@
 import {
-  CancellationScope, ParentClosePolicy, condition, continueAsNew, getExternalWorkflowHandle, proxyActivities,
+  CancellationScope, ParentClosePolicy, condition, continueAsNew, getExternalWorkflowHandle, patched, proxyActivities,
   setHandler, startChild, workflowInfo, WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { OrchestratorActivities } from '../activities/orchestrator-activities';
@@ -154,8 +154,10 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
         if (status.publish?.outcome === 'failed') { publishRequested = false; status.publish = undefined; }
         tests.retry(request);
         for (const a of status.arches) {
-          // A succeeded arch has ended: it has nothing to retry (its builds' install tests are retried here).
-          if (a.state !== 'succeeded' && (!request.arch || request.arch === a.arch)) {
+          // A succeeded arch has ended: it has nothing to retry (its builds' install tests are retried here). Behind
+          // a patch: pushes whose history signalled ended arches replay as they ran.
+          const ended = a.state === 'succeeded' && patched('retry-skips-ended-arches');
+          if (!ended && (!request.arch || request.arch === a.arch)) {
             await getExternalWorkflowHandle(a.workflowId).signal(retrySignal, request).catch(() => undefined);
           }
         }

@@ -56,7 +56,7 @@ class Stopped extends Error {}
  * Install-test one build: each of its packages into a fresh container of the tree's builder image, from this push's
  * WIP repository with its runtime dependencies; then each test of the recipe in a fresh container of its own, its
  * dependencies installed first and the test run with no network, as the unprivileged user (root only for
- * needs-root, without capabilities either way). Appends to the build's log. Resolves with what ran when everything
+ * needs-root: then with the few capabilities the container keeps for package installation, and no network). Appends to the build's log. Resolves with what ran when everything
  * passed; throws InstallTestFailed (not retried: the same packages fail the same way) with the summary otherwise.
  */
 export async function installTest(layout: DataLayout, request: InstallTestRequest, hooks: InstallTestHooks = {}): Promise<InstallTestSummary> {

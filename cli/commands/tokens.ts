@@ -24,7 +24,7 @@ On the Kiln server: API tokens, kept as SHA-256 hashes in <dataDir>/api-tokens.j
 at once. create prints the new token once, alone on stdout (TOKEN=$(kiln tokens create ci)).
 
   --worker        a build worker's token: it exchanges blobs (/api/blobs) and can do nothing else; an operator's
-                  token does not work there. Give it to the worker as a file (KILN_WORKER_TOKEN_FILE), never on argv
+                  token does not work there. Keep it in a file (0600) on the worker, never on a command line
   --save          also save the token and the API's URL in the CLI config file (0600), so that kiln push, retry,
                   cancel and rollback work from this account at once
   --url URL       the URL --save saves (default: $KILN_API_URL, else the configuration's api.publicUrl)
@@ -53,7 +53,7 @@ at once. create prints the new token once, alone on stdout (TOKEN=$(kiln tokens 
       else {
         // The only time the token is shown: stdout alone, so `$(kiln tokens create ci)` captures it.
         out.note(kind === 'worker'
-          ? `created build worker token "${name}"; it is shown once: put it in a file (0600) on the worker and point KILN_WORKER_TOKEN_FILE at it:`
+          ? `created build worker token "${name}" (blob exchange only); it is shown once: keep it in a file (0600) on the worker, never on a command line:`
           : `created API token "${name}"; it is shown once, store it now (send it as "Authorization: Bearer <token>"):`);
         out.line(token);
       }

@@ -162,7 +162,7 @@ describe('kiln tokens create --save', () => {
     const res = await f.kiln(['tokens', 'create', '--worker', 'builder-9']);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^kiln_[A-Za-z0-9_-]{43}\n$/);
-    expect(res.stderr).toContain('KILN_WORKER_TOKEN_FILE');
+    expect(res.stderr).toContain('created build worker token "builder-9" (blob exchange only)');
     const list = await f.kiln(['tokens', 'list', '--json']);
     expect(JSON.parse(list.stdout).tokens).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'builder-9', kind: 'worker' })]));
     const acted = await f.kiln(cancel, { env: { KILN_API_URL: f.url, KILN_API_TOKEN: res.stdout.trim() } });
