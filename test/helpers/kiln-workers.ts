@@ -1,4 +1,5 @@
 import type { Worker } from '@temporalio/worker';
+import { buildApp } from '../../api/app';
 import type { KilnConfig } from '../../domain/config';
 import { DataLayout } from '../../domain/data-layout';
 import { generateSignerKeys, loadSignerKeys } from '../../activities/signer/signer-keys';
@@ -22,4 +23,31 @@ export async function kilnWorkers(t: TemporalTestContext, config: KilnConfig): P
     await createOrchestratorWorker({ connection: t.workerConnection, namespace: t.namespace, workflowBundle: await workflowBundle(), config }),
     ...(await Promise.all(arches.map((arch) => createBuildWorker({ connection: t.workerConnection, namespace: t.namespace, arch, layout, maxConcurrentBuilds: 2 })))),
   ];
+}
+
+export interface RunningKiln {
+  /** The API's base URL (served repositories, REST API), when started with `serve`. */
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * kilnWorkers running, and with `serve` the API on a free loopback port (health checks stubbed: the test drives the
+ * workers itself); `stop()` ends both. The Temporal test context stays the caller's.
+ */
+export async function runKiln(t: TemporalTestContext, config: KilnConfig, options: { serve?: boolean } = {}): Promise<RunningKiln> {
+  const workers = await kilnWorkers(t, config);
+  const running = workers.map((w) => w.run());
+  const app = options.serve
+    ? buildApp({ config, health: { temporal: async () => undefined, docker: async () => undefined }, intake: async () => ({ workflowId: '' }) })
+    : undefined;
+  const baseUrl = app ? await app.listen({ port: 0, host: '127.0.0.1' }) : '';
+  return {
+    baseUrl,
+    async stop() {
+      await app?.close();
+      for (const w of workers) w.shutdown();
+      await Promise.allSettled(running);
+    },
+  };
 }

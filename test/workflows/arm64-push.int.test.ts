@@ -1,13 +1,10 @@
-import type { Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../api/app';
 import { requestPush } from '../../api/intake/request-push';
 import type { KilnConfig } from '../../domain/config';
 import { APT_TEST_KEYRING, aptInstall } from '../helpers/apt-client';
 import { testConfig } from '../helpers/config';
 import { writeFixturePackage } from '../helpers/deb-fixtures';
-import { kilnWorkers } from '../helpers/kiln-workers';
+import { runKiln, type RunningKiln } from '../helpers/kiln-workers';
 import { PortsRepo } from '../helpers/ports-repo';
 import { pushResultOf, pushStatusText } from '../helpers/push-result';
 import { connectToTestServer, type TemporalTestContext } from '../helpers/temporal';
@@ -18,10 +15,7 @@ describe('an arm64 tree (emulated)', () => {
   let t: TemporalTestContext;
   let repo: PortsRepo;
   let config: KilnConfig;
-  let workers: Worker[];
-  let running: Promise<void>[];
-  let app: FastifyInstance;
-  let baseUrl: string;
+  let kiln: RunningKiln;
 
   beforeAll(async () => {
     t = await connectToTestServer();
@@ -32,16 +26,11 @@ describe('an arm64 tree (emulated)', () => {
       buildScript: 'test "$$(uname -m)" = aarch64 && uname -m >> kiln-a-tool.txt',
     });
     config = testConfig([{ name: `a${Date.now()}`, url: repo.dir, architectures: ['arm64'], installTest: true }]);
-    workers = await kilnWorkers(t, config);
-    running = workers.map((w) => w.run());
-    app = buildApp({ config, health: { temporal: async () => undefined, docker: async () => undefined }, intake: async () => ({ workflowId: '' }) });
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    kiln = await runKiln(t, config, { serve: true });
   });
 
   afterAll(async () => {
-    await app?.close();
-    for (const w of workers ?? []) w.shutdown();
-    await Promise.allSettled(running ?? []);
+    await kiln?.stop();
     await t?.close();
     repo?.cleanup();
   });
@@ -55,7 +44,7 @@ describe('an arm64 tree (emulated)', () => {
     expect(result.status.builds[0].artifacts?.map((a) => a.architecture)).toContain('arm64');
     expect(result.status.installTests?.map((x) => `${x.id} ${x.state}`)).toEqual(['kiln-a-tool/arm64 passed']);
 
-    const repoUrl = `${baseUrl}/repos/${tree}/main`;
+    const repoUrl = `${kiln.baseUrl}/repos/${tree}/main`;
     const keyring = Buffer.from(await (await fetch(`${repoUrl}/kiln-archive-keyring.gpg`)).arrayBuffer());
     const apt = await aptInstall({
       arch: 'arm64', keyring, sourcesLine: `deb [signed-by=${APT_TEST_KEYRING}] ${repoUrl} main main`, packages: ['kiln-a-tool'],

@@ -2,16 +2,13 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../api/app';
 import { requestPush } from '../../api/intake/request-push';
 import { requestRollback } from '../../api/intake/request-rollback';
 import type { KilnConfig } from '../../domain/config';
 import { DataLayout } from '../../domain/data-layout';
 import { testConfig } from '../helpers/config';
-import { kilnWorkers } from '../helpers/kiln-workers';
+import { runKiln, type RunningKiln } from '../helpers/kiln-workers';
 import { PacmanClient } from '../helpers/pacman-client';
 import { PortsRepo } from '../helpers/ports-repo';
 import { pushStatusUntil } from '../helpers/push-status';
@@ -31,10 +28,7 @@ describe('a pacman tree', () => {
   let repo: PortsRepo;
   let config: KilnConfig;
   let layout: DataLayout;
-  let workers: Worker[];
-  let running: Promise<void>[];
-  let app: FastifyInstance;
-  let baseUrl: string;
+  let kiln: RunningKiln;
   let mirror: string;
   const clients: PacmanClient[] = [];
 
@@ -45,16 +39,11 @@ describe('a pacman tree', () => {
     mirror = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-pacman-mirror-'));
     config = testConfig([{ name: `arch${Date.now()}`, url: repo.dir, format: 'pacman', installTest: true, publish: `{ targets: [{ rsync: ${mirror}/repo }] }` }]);
     layout = new DataLayout(config.dataDir);
-    workers = await kilnWorkers(t, config);
-    running = workers.map((w) => w.run());
-    app = buildApp({ config, health: { temporal: async () => undefined, docker: async () => undefined }, intake: async () => ({ workflowId: '' }) });
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    kiln = await runKiln(t, config, { serve: true });
   });
 
   afterAll(async () => {
-    await app?.close();
-    for (const w of workers ?? []) w.shutdown();
-    await Promise.allSettled(running ?? []);
+    await kiln?.stop();
     await t?.close();
     repo?.cleanup();
     for (const c of clients) c.cleanup();
@@ -64,7 +53,7 @@ describe('a pacman tree', () => {
   const tree = () => config.trees[0].name;
   const current = () => path.join(layout.repo(tree(), 'main'), 'current');
   const client = () => {
-    const c = new PacmanClient({ tree: tree(), url: `${baseUrl}/repos/${tree()}/main` });
+    const c = new PacmanClient({ tree: tree(), url: `${kiln.baseUrl}/repos/${tree()}/main` });
     clients.push(c);
     c.trust(fs.readFileSync(path.join(current(), 'kiln-archive-keyring.gpg')), fs.readFileSync(path.join(current(), 'kiln-archive-key.fingerprint'), 'utf8').trim());
     return c;

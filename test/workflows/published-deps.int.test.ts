@@ -1,12 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestPush } from '../../api/intake/request-push';
 import type { KilnConfig } from '../../domain/config';
 import { testConfig } from '../helpers/config';
 import { writeFixturePackage } from '../helpers/deb-fixtures';
-import { kilnWorkers } from '../helpers/kiln-workers';
+import { runKiln, type RunningKiln } from '../helpers/kiln-workers';
 import { PortsRepo } from '../helpers/ports-repo';
 import { pushResultOf, pushStatusText } from '../helpers/push-result';
 import { connectToTestServer, type TemporalTestContext } from '../helpers/temporal';
@@ -17,8 +16,7 @@ describe('build dependencies from the published repository', () => {
   let t: TemporalTestContext;
   let repo: PortsRepo;
   let config: KilnConfig;
-  let workers: Worker[];
-  let running: Promise<void>[];
+  let kiln: RunningKiln;
 
   beforeAll(async () => {
     t = await connectToTestServer();
@@ -28,13 +26,11 @@ describe('build dependencies from the published repository', () => {
       buildScript: 'test -f /usr/share/kiln-q-lib/kiln-q-lib.txt' });
     repo.commit('a library and its user');
     config = testConfig([{ name: `q${Date.now()}`, url: repo.dir, architectures: ['amd64'] }]);
-    workers = await kilnWorkers(t, config);
-    running = workers.map((w) => w.run());
+    kiln = await runKiln(t, config);
   });
 
   afterAll(async () => {
-    for (const w of workers ?? []) w.shutdown();
-    await Promise.allSettled(running ?? []);
+    await kiln?.stop();
     await t?.close();
     repo?.cleanup();
   });
