@@ -8,6 +8,11 @@ import { createPublishActivities } from './publish/publish-activities';
 import { WipKey } from './wip/wip-key';
 import { WipRepo } from './wip/wip-repo';
 import { seedPublishedLanes } from './wip/published-lanes';
+import { prepareBuild, recordBuild } from './builder/build-record';
+import type { BuildRequest, PreparedBuild, WorkerBuildResult } from './builder/build-request';
+import type { BuildOutcome } from '../domain/build';
+import type { InstallTestSummary } from '../domain/install-test';
+import { prepareInstallTest, recordInstallTest, type InstallTestRequest, type PreparedInstallTest } from './install-test/install-test';
 
 export interface OrchestratorDeps {
   config: KilnConfig;
@@ -40,6 +45,39 @@ export function createOrchestratorActivities({ config, layout }: OrchestratorDep
       } finally {
         clearInterval(beat);
       }
+    },
+
+    /** A build's key, and either its earlier outcome or its inputs in the store (recipe archive, WIP view) by digest. */
+    async prepareBuild({ request, waiting }: { request: BuildRequest; waiting?: boolean }): Promise<PreparedBuild> {
+      const beat = setInterval(() => Context.current().heartbeat(), 2_000);
+      try {
+        return await prepareBuild(layout, request, { waiting });
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** Validate what a build worker uploaded and record the key as built. */
+    async recordBuild({ request, result }: { request: BuildRequest; result: WorkerBuildResult }): Promise<BuildOutcome> {
+      const beat = setInterval(() => Context.current().heartbeat(), 2_000);
+      try {
+        return await recordBuild(layout, request, result);
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    async prepareInstallTest(request: InstallTestRequest): Promise<PreparedInstallTest> {
+      const beat = setInterval(() => Context.current().heartbeat(), 2_000);
+      try {
+        return await prepareInstallTest(layout, request);
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    async recordInstallTest({ request, summary }: { request: InstallTestRequest; summary: InstallTestSummary }): Promise<void> {
+      await recordInstallTest(layout, request, summary);
     },
 
     /** The push's JSON record, rewritten whole and atomically at each change of the push's state. */

@@ -22,6 +22,7 @@ import { rollbackRoutes } from './routes/rollbacks';
 import { sessionRoutes } from './routes/session';
 import { treeRoutes } from './routes/trees';
 import { uiRoutes, type UiRouteOptions } from './routes/ui';
+import { workerRoutes } from './routes/worker';
 import { webhookRoutes, type PushIntake, type WebhookRouteOptions } from './routes/webhooks';
 
 export interface AppDeps {
@@ -102,7 +103,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     void rest.register(sessionRoutes, api);
   });
   // Build workers' blob exchange: worker tokens only (an operator's token is refused, and a worker's works nowhere else).
-  void app.register(blobRoutes, { ...api, workerGuard: requireToken(tokens, 'worker') });
+  const workerGuard = requireToken(tokens, 'worker');
+  void app.register(blobRoutes, { ...api, workerGuard });
+  void app.register(async (worker) => {
+    worker.setValidatorCompiler(restValidatorCompiler());
+    void worker.register(workerRoutes, { ...api, workerGuard });
+  });
   return app;
 }
 

@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   BLOB_UNKNOWN: { status: 404, message: 'No blob of that digest is stored' },
   BLOB_DIGEST_MISMATCH: { status: 400, message: 'The uploaded bytes do not have the digest the URL names' },
   BLOB_TOO_LARGE: { status: 413, message: 'The blob is over api.blobMaxMb' },
+  LOG_OFFSET_CONFLICT: { status: 409, message: 'A build log append does not continue the log where it ends (another worker writes it)' },
+  LOG_TOO_LARGE: { status: 413, message: 'A build log would grow past what Kiln keeps of one build' },
   TOKEN_EXISTS: { status: 409, message: 'An API token of that name already exists' },
   TOKEN_UNKNOWN: { status: 404, message: 'No API token of that name exists' },
   TOKEN_FILE_INVALID: { status: 500, message: 'The API token file is malformed' },

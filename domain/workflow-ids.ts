@@ -30,3 +30,11 @@ export function rollbackRequestId(tree: string, branch: string, workflowId: stri
   const id = workflowId.startsWith(prefix) ? workflowId.slice(prefix.length) : '';
   return id !== '' && !id.includes('/') ? id : undefined;
 }
+
+/**
+ * One build per key at a time, whichever push wants it: the key's build workflow. Its ID is the duplicate-build
+ * guard (Temporal refuses a second running workflow of the same ID), so no lock file is shared by anyone.
+ */
+export function buildWorkflowId(key: string): string {
+  return `build/${key}`;
+}

@@ -5,6 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { isPlainDirectory } from '../activities/git/directory-import';
 import { currentHead } from '../activities/git/tree-source';
 import { generateSignerKeys } from '../activities/signer/signer-keys';
+import { ensureLocalWorkerToken } from '../api/auth/local-worker-token';
 import { requestPush, waitUntilStarted } from '../api/intake/request-push';
 import { DataLayout } from '../domain/data-layout';
 import { KilnError } from '../domain/errors';
@@ -84,6 +85,9 @@ runMain('start', async () => {
   if (keys.created) {
     log(`kiln: created signing keys in ${config.signer.keysDir} (minisign: ${keys.publicKeyFile}; OpenPGP ${keys.openpgp.fingerprint}: ${keys.openpgp.keyringFile})`);
   }
+
+  // Build workers reach the API like workers on other machines do: on loopback, with a worker token of their own.
+  await ensureLocalWorkerToken(config.dataDir);
 
   const node = (name: string, script: string, args: string[] = [], metricsOffset?: number): ChildSpec => {
     const metrics = metricsOffset === undefined ? [] : metricsArgs(metricsOffset);

@@ -1,6 +1,12 @@
 import {
-  ActivityCancellationType, CancellationScope, condition, continueAsNew, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo,
+  ActivityCancellationType, CancellationScope, ChildWorkflowCancellationType, condition, continueAsNew, executeChild,
+  getExternalWorkflowHandle, patched, proxyActivities, setHandler, sleep, workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { BuildRequest } from '../activities/builder/build-request';
+import type { BuildOutcome } from '../domain/build';
+import { buildWorkflowId } from '../domain/workflow-ids';
+import { buildWorkflow } from './build';
 import type { BuildActivities } from '../activities/build-activities';
 import type { OrchestratorActivities } from '../activities/orchestrator-activities';
 import { BuildGraph, type PlannedBuild } from '../domain/build-graph';
@@ -31,7 +37,7 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 30 },
   });
-  const { addToWip } = proxyActivities<OrchestratorActivities>({
+  const { addToWip, prepareBuild } = proxyActivities<OrchestratorActivities>({
     taskQueue: ORCHESTRATOR_TASK_QUEUE,
     // It beats every 2 s: a killed orchestrator's attempt is retried within 10 s, however long a big index takes.
     startToCloseTimeout: '15 minutes',
@@ -63,10 +69,14 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
     const scope = new CancellationScope();
     inFlight.set(build.id, scope);
     try {
-      const outcome = await scope.run(() => buildPackage({
+      const request: BuildRequest = {
         push, ...(input.format ? { format: input.format } : {}), suite: input.suite, tree: push.tree, source: build.source, version: build.version, arch,
         scope: build.scope, treeHash: build.treeHash, limits, ...(build.binaries ? { binaries: build.binaries } : {}),
-      }));
+      };
+      // Pushes that began before builds went through the blob exchange replay (and end) as they were.
+      const outcome = patched('builds-through-blobs')
+        ? await scope.run(() => buildOnce(request))
+        : await scope.run(() => (buildPackage as unknown as (r: BuildRequest) => Promise<BuildOutcome>)(request));
       await CancellationScope.nonCancellable(() => addToWip({ push, keys: [outcome.key] }));
       graph.succeed(build.id, Date.now(), { key: outcome.key, cached: outcome.cached, artifacts: outcome.artifacts });
     } catch (err) {
@@ -75,6 +85,31 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
     } finally {
       inFlight.delete(build.id);
       poke();
+    }
+  }
+
+  /**
+   * A key is built by its own workflow, `build/<key>`: when another push builds it right now, wait (with backoff) and
+   * look again; once it is recorded, it is this push's too.
+   */
+  async function buildOnce(request: BuildRequest): Promise<BuildOutcome> {
+    let looks = 0;
+    let pause = 5;
+    for (;; looks++) {
+      // The log says once that the build waits for another push's.
+      const prepared = await prepareBuild({ request, waiting: looks === 1 });
+      if (prepared.cached) return prepared.outcome;
+      try {
+        return await executeChild(buildWorkflow, {
+          workflowId: buildWorkflowId(prepared.key),
+          args: [{ request, job: prepared.build }],
+          cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      await sleep(`${pause} seconds`);
+      pause = Math.min(pause * 2, 60);
     }
   }
 

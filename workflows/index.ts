@@ -5,3 +5,4 @@ export { pushWorkflow } from './push';
 export { archBuildWorkflow } from './arch-builds';
 export { publishWorkflow } from './publish';
 export { rollbackWorkflow } from './rollback';
+export { buildWorkflow } from './build';

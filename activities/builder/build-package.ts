@@ -4,60 +4,33 @@ import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { ResultRejected } from '../../domain/formats/result-rejected';
 import { formatOf } from '../../domain/formats/registry';
-import { formatIO } from '../formats/registry';
-import type { BuiltPackageEntry } from '../formats/format-io';
 import { DEFAULT_BUILD } from '../../domain/config/defaults';
+import { logUrlPath, type UploadedResult } from '../../domain/build-exchange';
 import { BuildLog } from './build-log';
 import { depsNetwork } from './deps-network';
 import { extractResults, type ExtractedResult } from './result-archive';
 import { isQuotaUnsupported, Sandbox } from '../docker/sandbox';
-import { builderImageTag } from '../../domain/builder-image';
-import { buildKey } from '../../domain/build-key';
-import type { BuildOutcome, BuildSpec, BuiltArtifact, DeclaredBinary } from '../../domain/build';
-import type { DataLayout, PushRef } from '../../domain/data-layout';
-import { readJsonIfExists, writeJsonAtomic } from '../../domain/atomic-file';
-import { ArtifactStore } from '../store/artifact-store';
-import { snapshotWip } from '../wip/wip-repo';
-import { publishedLane } from '../wip/published-lanes';
+import { sha256File } from '../store/artifact-store';
 import { requireImage } from '../docker/engine';
 import { inArchPersonality } from './personality';
-import { KeyLock } from './key-lock';
+import { checkResults } from './result-check';
+import type { BlobClient } from '../exchange/blob-client';
+import { LogShipper } from '../exchange/log-shipper';
+import type { WorkerCache } from '../exchange/worker-cache';
+import type { BuildLimits, BuildRequest, WorkerBuildRequest, WorkerBuildResult } from './build-request';
 
-export interface BuildLimits {
-  timeoutMinutes: number;
-  memoryMb: number;
-  cpus: number;
-  pids: number;
-  /** Absent in requests of pushes planned before these limits existed: the defaults apply. */
-  diskMb?: number;
-  logMaxMb?: number;
-  network?: boolean;
-}
+export type { BuildLimits, BuildRecord, BuildRequest } from './build-request';
 
-export interface BuildRequest extends BuildSpec {
-  push: PushRef;
-  limits: BuildLimits;
-  /** The recipe's declared binary packages: the only ones the build may produce. */
-  binaries?: DeclaredBinary[];
-}
-
-/** What a build leaves on disk, once, under builds/<key>.json: the source of truth that a key was built. */
-export interface BuildRecord {
-  key: string;
-  spec: BuildSpec;
-  image: string;
-  /** `stanza`: the format's index entry (Debian: Packages stanza; pacman: desc); `contents`: its files list, if any. */
-  artifacts: Array<BuiltArtifact & { stanza: string; contents?: string }>;
-  files: Array<{ name: string; sha256: string; size: number }>;
-  builtAt: string;
-  durationMs: number;
-  log: string;
+/** A build worker's way to Kiln: the API client and its local cache (it shares no disk with the orchestrator). */
+export interface WorkerExchange {
+  client: BlobClient;
+  cache: WorkerCache;
 }
 
 export interface BuildHooks {
   signal?: AbortSignal;
-  /** Called every few seconds while waiting or building: the activity heartbeats here. */
-  progress?: (detail: { phase: 'waiting' | 'building'; logBytes: number }) => void;
+  /** Called every few seconds while building: the activity heartbeats here. */
+  progress?: (detail: { phase: 'fetching' | 'building' | 'uploading'; logBytes: number }) => void;
 }
 
 const EXIT_INFRASTRUCTURE = 75;
@@ -69,79 +42,68 @@ const RESULTS_DIR = '/home/builder/out';
 const MAX_RESULT_FILES = 200;
 const MAX_RESULT_MB = 8192;
 
-export async function buildPackage(layout: DataLayout, request: BuildRequest, hooks: BuildHooks = {}): Promise<BuildOutcome> {
-  const image = builderImageTag(request.suite, request.arch, undefined, request.format);
-  const key = buildKey(request, image);
-  const logFile = layout.buildLog(request.push, request.source, request.arch);
-  await fs.promises.mkdir(path.dirname(logFile), { recursive: true });
-  const log = new BuildLog(logFile, ({ ...DEFAULT_BUILD, ...request.limits }).logMaxMb * 1048576);
-  const write = (text: string) => log.note(text);
-  try {
-    for (;;) {
-      const existing = await readJsonIfExists<BuildRecord>(layout.buildRecord(key));
-      if (existing) {
-        write(`kiln: ${request.source} ${request.version} (${request.arch}) was already built as ${key}; reusing it\n`);
-        return outcome(existing, true);
-      }
-      await fs.promises.mkdir(path.dirname(layout.buildLock(key)), { recursive: true });
-      const lock = await KeyLock.tryAcquire(layout.buildLock(key));
-      if (lock) {
-        try {
-          // Re-check under the lock: the previous holder may have finished between our read and our lock.
-          const finished = await readJsonIfExists<BuildRecord>(layout.buildRecord(key));
-          if (finished) return outcome(finished, true);
-          const record = await runBuild(layout, request, image, key, log, hooks);
-          return outcome(record, false);
-        } finally {
-          await lock.release();
-        }
-      }
-      // Another push or attempt builds this key right now: share its result rather than build it twice.
-      write(`kiln: ${key} is being built elsewhere; waiting for it\n`);
-      await sleep(2_000, hooks.signal);
-      hooks.progress?.({ phase: 'waiting', logBytes: log.size });
-    }
-  } finally {
-    await log.close();
-  }
-}
-
-async function runBuild(
-  layout: DataLayout, request: BuildRequest, image: string, key: string, log: BuildLog, hooks: BuildHooks,
-): Promise<BuildRecord> {
-  await requireImage(image);
-  const recipe = layout.recipe(request.tree, request.treeHash);
-  if (!fs.existsSync(recipe)) throw new Error(`recipe ${recipe} is missing (the plan exports it before builds start)`);
+/**
+ * The build worker's half of a build: fetch the recipe and the WIP view by digest (verified, cached), run the two
+ * phases in a fresh sandbox, upload each result and ship the log as it grows. The orchestrator validates and
+ * records what it uploaded (`build-record.ts`). The host's side lives in a private work dir of the worker cache,
+ * removed whatever happens: nothing the build made (links, setuid files, devices) stays on the host.
+ */
+export async function runBuild(exchange: WorkerExchange, job: WorkerBuildRequest, hooks: BuildHooks = {}): Promise<WorkerBuildResult> {
+  const { request, key, inputs } = job;
   const limits = { ...DEFAULT_BUILD, ...request.limits };
-  // The host's side of a build: the WIP view it mounts read-only, and the results it copies out itself. The build
-  // never writes here: nothing it made (links, setuid files, devices) can be left on the host, failed or not.
-  const work = layout.buildWork(key);
-  await fs.promises.rm(work, { recursive: true, force: true });
-  await fs.promises.mkdir(work, { recursive: true, mode: 0o700 });
+  const work = await exchange.cache.workDir(key.slice(0, 16));
+  const logFile = path.join(work, 'build.log');
+  const log = new BuildLog(logFile, limits.logMaxMb * 1048576);
+  let shipper: LogShipper | undefined;
   try {
-    return await sandboxedBuild(layout, request, image, key, log, hooks, recipe, work, limits);
+    shipper = await LogShipper.start(exchange.client, logUrlPath(job.log), logFile);
+    await requireImage(inputs.image);
+    hooks.progress?.({ phase: 'fetching', logBytes: 0 });
+    const recipe = await exchange.cache.recipe(inputs.recipe, hooks.signal);
+    const binds = [`${recipe}:/src:ro`];
+    if (inputs.wip) {
+      // This push's WIP lanes for the arch, as the orchestrator froze them: what the build's dependencies were built into.
+      const wipView = path.join(work, 'wip');
+      await exchange.cache.view(inputs.wip, wipView, hooks.signal);
+      binds.push(`${wipView}:/wip:ro`);
+    }
+    const built = await sandboxedBuild(request, inputs.image, key, log, hooks, binds, work, limits);
+    hooks.progress?.({ phase: 'uploading', logBytes: log.size });
+    const results: UploadedResult[] = [];
+    for (const result of built.results) {
+      const ref = { sha256: await sha256File(result.file), size: (await fs.promises.stat(result.file)).size };
+      await exchange.client.upload(result.file, ref, hooks.signal);
+      results.push({ name: result.name, ...ref });
+    }
+    await log.close();
+    await shipper.finish();
+    return { key, results, durationMs: built.durationMs, worker: os.hostname() };
+  } catch (err) {
+    await log.close();
+    // The log says why the build failed: deliver it before the failure (a lost log fails the attempt, retried);
+    // a cancelled build ends cancelled whatever becomes of its last lines.
+    if (shipper && hooks.signal?.aborted) await shipper.finish().catch(() => undefined);
+    else if (shipper) await shipper.finish();
+    throw err;
   } finally {
+    shipper?.stop();
     await fs.promises.rm(work, { recursive: true, force: true });
+    void exchange.cache.trim((line) => console.log(`kiln build worker: ${line}`)).catch(() => undefined);
   }
 }
 
 type Limits = Required<BuildLimits>;
 
 async function sandboxedBuild(
-  layout: DataLayout, request: BuildRequest, image: string, key: string, log: BuildLog, hooks: BuildHooks,
-  recipe: string, work: string, limits: Limits,
-): Promise<BuildRecord> {
-  const binds = [`${recipe}:/src:ro`];
-  // This push's WIP lanes for the arch, frozen as of now: what the build's dependencies were built into.
-  const wipView = path.join(work, 'wip');
+  request: BuildRequest, image: string, key: string, log: BuildLog, hooks: BuildHooks,
+  binds: string[], work: string, limits: Limits,
+): Promise<{ results: ExtractedResult[]; durationMs: number }> {
   const format = formatOf(request.format);
-  const lanes = [request.arch, format.archIndependent, publishedLane(request.arch)];
-  if (await snapshotWip(layout, request.push, lanes, wipView)) binds.push(`${wipView}:/wip:ro`);
   const deps = limits.network ? undefined : await depsNetwork();
 
   const started = Date.now();
   log.note(`\n===== kiln: building ${request.source} ${request.version} for ${request.arch} (scope ${request.scope}) =====\n`);
-  log.note(`===== kiln: key ${key}, image ${image}, ${new Date(started).toISOString()} =====\n`);
+  log.note(`===== kiln: key ${key}, image ${image}, build worker ${os.hostname()}, ${new Date(started).toISOString()} =====\n`);
   log.note(`===== kiln: limits: ${limits.memoryMb} MiB memory, ${limits.cpus} CPU, ${limits.pids} processes, ${limits.diskMb} MiB disk, ${limits.logMaxMb} MiB log, ${limits.timeoutMinutes} min =====\n`);
 
   let sandbox: Sandbox;
@@ -197,7 +159,14 @@ async function sandboxedBuild(
     if (exitCode !== 0) throw ApplicationFailure.nonRetryable(`build failed with exit code ${exitCode} (see the log)`, 'BuildFailed');
 
     const results = await takeResults(sandbox, path.join(work, 'out'), log, limits);
-    return await storeResults(layout, request, image, key, log, results, durationMs);
+    // The boundary's checks before anything leaves this machine (a rejected build uploads nothing); the
+    // orchestrator checks again what reaches the store.
+    try {
+      await checkResults(request, results);
+    } catch (err) {
+      throw rejected(err, log);
+    }
+    return { results, durationMs };
   } finally {
     clearTimeout(timer);
     clearInterval(heartbeat);
@@ -224,77 +193,9 @@ async function takeResults(sandbox: Sandbox, into: string, log: BuildLog, limits
   }
 }
 
-async function storeResults(
-  layout: DataLayout, request: BuildRequest, image: string, key: string, log: BuildLog, results: ExtractedResult[], durationMs: number,
-): Promise<BuildRecord> {
-  // Validate everything before anything reaches the store: a rejected build leaves nothing behind.
-  const format = formatOf(request.format);
-  const io = formatIO(request.format);
-  const entries = new Map<string, BuiltPackageEntry>();
-  try {
-    for (const result of results) {
-      if (!format.isResultName(result.name)) throw new ResultRejected(`${result.name} is not a result a ${format.label} build makes`);
-      if (!format.isPackageFile(result.name)) continue;
-      const entry = await io.readBuiltPackage(result.file).catch((err: unknown) => {
-        if (err instanceof ResultRejected) throw new ResultRejected(`${result.name}: ${err.message}`);
-        throw new ResultRejected(`${result.name} is not a readable package (${String((err as Error).message ?? err).split('\n')[0]})`);
-      });
-      io.checkBuiltPackage(result.name, entry, { arch: request.arch, scope: request.scope, version: request.version, binaries: request.binaries });
-      entries.set(result.name, entry);
-    }
-    if (entries.size === 0) throw new ResultRejected(`the build produced no package (${format.label})`);
-  } catch (err) {
-    throw rejected(err, log);
-  }
-  const store = new ArtifactStore(layout.store);
-  const record: BuildRecord = {
-    key,
-    spec: {
-      tree: request.tree, ...(request.format ? { format: request.format } : {}), suite: request.suite, source: request.source,
-      version: request.version, arch: request.arch, scope: request.scope, treeHash: request.treeHash,
-    },
-    image,
-    artifacts: [],
-    files: [],
-    builtAt: new Date().toISOString(),
-    durationMs,
-    log: log.file,
-  };
-  for (const result of results) {
-    const stored = await store.add(result.file);
-    record.files.push({ name: result.name, sha256: stored.sha256, size: stored.size });
-    const entry = entries.get(result.name);
-    if (entry) {
-      record.artifacts.push({
-        file: result.name, sha256: stored.sha256, size: stored.size, package: entry.package, version: entry.version,
-        architecture: entry.architecture, stanza: entry.stanza, ...(entry.contents !== undefined ? { contents: entry.contents } : {}),
-      });
-    }
-  }
-  await writeJsonAtomic(layout.buildRecord(key), record);
-  return record;
-}
-
 /** A result the boundary refused is the build's doing: one attempt, one clear error, no retry storm. */
 function rejected(err: unknown, log: BuildLog): unknown {
   if (!(err instanceof ResultRejected)) return err;
   log.note(`\n===== kiln: results rejected: ${err.message} =====\n`);
   return ApplicationFailure.nonRetryable(`build results rejected: ${err.message}`, 'BuildResultRejected');
-}
-
-function outcome(record: BuildRecord, cached: boolean): BuildOutcome {
-  return {
-    key: record.key,
-    cached,
-    durationMs: record.durationMs,
-    artifacts: record.artifacts.map(({ stanza: _stanza, contents: _contents, ...artifact }) => artifact),
-  };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    signal?.throwIfAborted();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(timer); reject(signal.reason); }, { once: true });
-  });
 }

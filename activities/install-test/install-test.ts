@@ -7,20 +7,25 @@ import type { DeclaredBinary } from '../../domain/build';
 import { builderImageTag } from '../../domain/builder-image';
 import { DEFAULT_BUILD } from '../../domain/config/defaults';
 import type { DataLayout, PushRef } from '../../domain/data-layout';
+import { logUrlPath, type BuildInputs } from '../../domain/build-exchange';
 import { KilnError } from '../../domain/errors';
 import { readJsonIfExists, writeJsonAtomic } from '../../domain/atomic-file';
 import type { FormatId } from '../../domain/formats/format';
 import { formatOf } from '../../domain/formats/registry';
 import type { InstallTestCase, InstallTestSummary } from '../../domain/install-test';
 import { BuildLog } from '../builder/build-log';
-import type { BuildLimits } from '../builder/build-package';
+import type { BuildLimits } from '../builder/build-request';
+import { appendLog } from '../builder/build-record';
+import type { WorkerExchange } from '../builder/build-package';
+import { recipeArchive } from '../exchange/recipe-archive';
+import { wipView } from '../exchange/wip-view';
+import { LogShipper } from '../exchange/log-shipper';
 import { depsNetwork, type DepsNetwork } from '../builder/deps-network';
 import { inArchPersonality } from '../builder/personality';
 import { requireImage } from '../docker/engine';
 import { Sandbox } from '../docker/sandbox';
 import { formatIO } from '../formats/registry';
 import { publishedLane } from '../wip/published-lanes';
-import { snapshotWip } from '../wip/wip-repo';
 
 export interface InstallTestRequest {
   push: PushRef;
@@ -52,6 +57,30 @@ const SCRIPT = '/usr/local/bin/kiln-install-test';
 /** Thrown inside: the container is gone (killed on timeout, log cut or cancel); why is in `stopped`. */
 class Stopped extends Error {}
 
+/** What preparing an install test finds: the key passed once already, or the inputs of the test to run. */
+export type PreparedInstallTest =
+  | { passedBefore: InstallTestSummary }
+  | { job: { request: InstallTestRequest; inputs: BuildInputs } };
+
+/** The orchestrator's half, before: a key that passed is not tested again; else the inputs, by digest. */
+export async function prepareInstallTest(layout: DataLayout, request: InstallTestRequest): Promise<PreparedInstallTest> {
+  const earlier = request.key ? await readJsonIfExists<TestRecord>(layout.installTestRecord(request.key)) : undefined;
+  if (earlier) {
+    await appendLog(layout, request, `\n===== kiln: install test of ${request.source} ${request.version} on ${request.arch}: build ${request.key} passed it at ${earlier.passedAt}; not run again =====\n`);
+    return { passedBefore: { ...earlier.summary, passedBefore: earlier.passedAt } };
+  }
+  const format = formatOf(request.format);
+  const recipe = await recipeArchive(layout, request.tree, request.treeHash);
+  const wip = await wipView(layout, request.push, [request.arch, format.archIndependent, publishedLane(request.arch)]);
+  const image = builderImageTag(request.suite, request.arch, undefined, request.format);
+  return { job: { request, inputs: { image, recipe, ...(wip ? { wip } : {}) } } };
+}
+
+/** The orchestrator's half, after: the key passed (kept under install-tests/<key>.json). */
+export async function recordInstallTest(layout: DataLayout, request: InstallTestRequest, summary: InstallTestSummary): Promise<void> {
+  if (request.key) await writeJsonAtomic(layout.installTestRecord(request.key), { key: request.key, passedAt: new Date().toISOString(), summary } satisfies TestRecord);
+}
+
 /**
  * Install-test one build: each of its packages into a fresh container of the tree's builder image, from this push's
  * WIP repository with its runtime dependencies; then each test of the recipe in a fresh container of its own, its
@@ -59,16 +88,18 @@ class Stopped extends Error {}
  * needs-root: then with the few capabilities the container keeps for package installation, and no network). Appends to the build's log. Resolves with what ran when everything
  * passed; throws InstallTestFailed (not retried: the same packages fail the same way) with the summary otherwise.
  */
-export async function installTest(layout: DataLayout, request: InstallTestRequest, hooks: InstallTestHooks = {}): Promise<InstallTestSummary> {
+export async function runInstallTest(
+  exchange: WorkerExchange, { request, inputs }: { request: InstallTestRequest; inputs: BuildInputs }, hooks: InstallTestHooks = {},
+): Promise<InstallTestSummary> {
   const limits = { ...DEFAULT_BUILD, ...request.limits };
   const format = formatOf(request.format);
   const io = formatIO(request.format);
-  const image = builderImageTag(request.suite, request.arch, undefined, request.format);
-  const logFile = layout.buildLog(request.push, request.source, request.arch);
-  await fs.promises.mkdir(path.dirname(logFile), { recursive: true });
+  const image = inputs.image;
+  const work = await exchange.cache.workDir(`install-test-${workId(request)}`);
+  const logFile = path.join(work, 'build.log');
   const log = new BuildLog(logFile, limits.logMaxMb * 1048576);
+  let shipper: LogShipper | undefined;
   const summary: InstallTestSummary = { installed: [], passed: [], failed: [], skipped: [] };
-  const work = layout.buildWork(`install-test-${workId(request)}`);
   let stopped: 'timeout' | 'log' | 'cancelled' | undefined;
   let current: Sandbox | undefined;
   const stop = (why: NonNullable<typeof stopped>) => { stopped ??= why; current?.kill(); };
@@ -77,15 +108,10 @@ export async function installTest(layout: DataLayout, request: InstallTestReques
   hooks.signal?.addEventListener('abort', abort, { once: true });
   log.onLimit = () => stop('log');
   try {
-    log.note(`\n===== kiln: install test of ${request.source} ${request.version} on ${request.arch}, ${new Date().toISOString()} =====\n`);
-    const earlier = request.key ? await readJsonIfExists<TestRecord>(layout.installTestRecord(request.key)) : undefined;
-    if (earlier) {
-      log.note(`===== kiln: build ${request.key} passed its install test at ${earlier.passedAt}; not run again =====\n`);
-      return { ...earlier.summary, passedBefore: earlier.passedAt };
-    }
+    shipper = await LogShipper.start(exchange.client, logUrlPath(request), logFile);
+    log.note(`\n===== kiln: install test of ${request.source} ${request.version} on ${request.arch}, build worker ${os.hostname()}, ${new Date().toISOString()} =====\n`);
     await requireImage(image);
-    const recipe = layout.recipe(request.tree, request.treeHash);
-    if (!fs.existsSync(recipe)) throw new Error(`recipe ${recipe} is missing (the plan exports it before builds start)`);
+    const recipe = await exchange.cache.recipe(inputs.recipe, hooks.signal);
 
     const tested = request.packages.filter((p) => format.installTested(p.package));
     const binaries = [...new Set([
@@ -107,11 +133,12 @@ export async function installTest(layout: DataLayout, request: InstallTestReques
     }
     log.note(`===== kiln: ${tested.length} package(s) to install one by one, ${plan.tests.length} test(s): ${plan.tests.map((t) => t.name).join(', ') || 'none'} =====\n`);
 
-    await fs.promises.rm(work, { recursive: true, force: true });
-    await fs.promises.mkdir(work, { recursive: true, mode: 0o700 });
     const binds = [`${recipe}:/src:ro`];
-    const wipView = path.join(work, 'wip');
-    if (await snapshotWip(layout, request.push, [request.arch, format.archIndependent, publishedLane(request.arch)], wipView)) binds.push(`${wipView}:/wip:ro`);
+    if (inputs.wip) {
+      const view = path.join(work, 'wip');
+      await exchange.cache.view(inputs.wip, view, hooks.signal);
+      binds.push(`${view}:/wip:ro`);
+    }
     const deps = limits.network ? undefined : await depsNetwork();
 
     /** One fresh container: set up its repositories, then run `steps` in it; removed whatever happens. */
@@ -159,9 +186,12 @@ export async function installTest(layout: DataLayout, request: InstallTestReques
     if (failed.length > 0) {
       throw ApplicationFailure.create({ message: `install test failed: ${failed.join(', ')} (see the log)`, type: 'InstallTestFailed', nonRetryable: true, details: [summary] });
     }
-    if (request.key) await writeJsonAtomic(layout.installTestRecord(request.key), { key: request.key, passedAt: new Date().toISOString(), summary } satisfies TestRecord);
+    await log.close();
+    await shipper.finish();
     return summary;
   } catch (err) {
+    await log.close();
+    if (shipper) await shipper.finish().catch((shipping: unknown) => { if (!hooks.signal?.aborted && !stopped) throw shipping; });
     if (stopped === 'cancelled' || hooks.signal?.aborted) throw hooks.signal?.reason ?? err;
     if (stopped === 'timeout') {
       log.note(`\n===== kiln: install test timed out after ${limits.timeoutMinutes} min =====\n`);
@@ -172,7 +202,7 @@ export async function installTest(layout: DataLayout, request: InstallTestReques
   } finally {
     clearTimeout(timer);
     hooks.signal?.removeEventListener('abort', abort);
-    await log.close();
+    shipper?.stop();
     await fs.promises.rm(work, { recursive: true, force: true });
   }
 }

@@ -54,7 +54,7 @@ class PublishClock {
 function summary(activityType: string, result: unknown): Record<string, unknown> {
   if (typeof result !== 'object' || result === null) return {};
   const r = result as Record<string, unknown>;
-  if (activityType === 'buildPackage') return { key: r.key, cached: r.cached };
+  if (activityType === 'runBuild') return { key: r.key, results: Array.isArray(r.results) ? r.results.length : undefined };
   if (activityType === 'signRelease') return { keyId: r.keyId };
   if (activityType === 'switchCurrent') return { removed: r.removed };
   return {};
@@ -72,7 +72,7 @@ export function observeActivities(options: ActivityObserverOptions = {}): Activi
     async function observed<T>(run: () => Promise<T>): Promise<T> {
       const started = now();
       const type = info.activityType;
-      const build = type === 'buildPackage' ? options.build : undefined;
+      const build = type === 'runBuild' ? options.build : undefined;
       let state: BuildAttemptState | undefined;
       if (build) {
         const queueWait = Math.max(0, started - info.currentAttemptScheduledTimestampMs) / 1000;

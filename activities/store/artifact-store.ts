@@ -35,7 +35,7 @@ export class ArtifactStore {
     const target = this.pathOf(sha256);
     const size = (await fs.promises.stat(file)).size;
     if (!fs.existsSync(target)) {
-      const tmp = `${target}.${process.pid}.tmp`;
+      const tmp = `${target}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
       await fs.promises.copyFile(file, tmp);
       await fs.promises.chmod(tmp, 0o444);
       await fs.promises.rename(tmp, target);

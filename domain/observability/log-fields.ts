@@ -52,9 +52,9 @@ export function contextFromInput(input: unknown): LogContext {
   if (tree && branch && commit) context.push = `push/${tree}/${branch}/${commit}`;
   const snapshot = typeof o.number === 'number' ? String(o.number) : undefined;
   if (snapshot) context.snapshot = snapshot;
-  const source = str(o.source);
+  const source = str(o.source) ?? str(request?.source);
   if (source) context.package = source;
-  const arch = str(o.arch);
+  const arch = str(o.arch) ?? str(request?.arch);
   if (arch) context.arch = arch;
   return context;
 }

@@ -10,8 +10,11 @@ import { JsonLogger } from '../../workers/lib/logger';
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
 const PUSH_ID = `push/ports/release/1.x/${COMMIT}`;
 const buildRequest = {
-  push: { tree: 'ports', branch: 'release/1.x', commit: COMMIT }, suite: 'bookworm', tree: 'ports', source: 'hello', version: '1.0-1',
-  arch: 'amd64', scope: 'any', treeHash: 'f'.repeat(40), limits: { timeoutMinutes: 10, memoryMb: 1024, cpus: 1, pids: 512 },
+  key: 'k1',
+  request: {
+    push: { tree: 'ports', branch: 'release/1.x', commit: COMMIT }, suite: 'bookworm', tree: 'ports', source: 'hello', version: '1.0-1',
+    arch: 'amd64', scope: 'any', treeHash: 'f'.repeat(40), limits: { timeoutMinutes: 10, memoryMb: 1024, cpus: 1, pids: 512 },
+  },
 };
 
 /** Runs `fn` as activity `activityType` of workflow `workflowId` through the observer, like a worker would. */
@@ -36,7 +39,7 @@ function setup(now: () => number = Date.now) {
 }
 
 const buildInfo = (extra: Partial<Info> = {}): Partial<Info> => ({
-  activityType: 'buildPackage', workflowExecution: { workflowId: `${PUSH_ID}/amd64`, runId: 'r' }, taskQueue: 'build-amd64',
+  activityType: 'runBuild', workflowExecution: { workflowId: `build/${'a'.repeat(64)}`, runId: 'r' }, taskQueue: 'build-amd64',
   retryPolicy: { maximumAttempts: 30 }, ...extra,
 });
 
@@ -45,29 +48,28 @@ describe('activity observer', () => {
     const { lines, run } = setup();
     await run(buildInfo(), async () => {
       Context.current().log.info('hello from inside', { step: 1 });
-      return { key: 'k1', cached: false, durationMs: 5, artifacts: [] };
+      return { key: 'k1', results: [{ name: 'hello_1.0-1_amd64.deb', sha256: 'b'.repeat(64), size: 1 }], durationMs: 5, worker: 'w' };
     }, buildRequest);
     const inside = lines.find((l) => l.msg === 'hello from inside')!;
     expect(inside).toMatchObject({
       process: 'test', level: 'info', push: PUSH_ID, tree: 'ports', branch: 'release/1.x', commit: COMMIT, package: 'hello', arch: 'amd64',
-      step: 1, activityType: 'buildPackage', workflowId: `${PUSH_ID}/amd64`, sdkComponent: 'activity',
+      step: 1, activityType: 'runBuild', workflowId: `build/${'a'.repeat(64)}`, sdkComponent: 'activity',
     });
     expect(inside).not.toHaveProperty('taskToken');
     expect(lines.map((l) => l.msg)).toEqual(['build started', 'hello from inside', 'build finished']);
-    expect(lines.at(-1)).toMatchObject({ key: 'k1', cached: false, package: 'hello', arch: 'amd64' });
+    expect(lines.at(-1)).toMatchObject({ key: 'k1', results: 1, package: 'hello', arch: 'amd64' });
   });
 
-  it('counts a built build, a cached one and the queue wait', async () => {
+  it('counts built builds and the queue wait', async () => {
     let clock = 100_000;
     const { metrics, run } = setup(() => clock);
     await run(buildInfo({ currentAttemptScheduledTimestampMs: 97_500 }), async () => {
       clock += 42_000;
-      return { key: 'k', cached: false, durationMs: 42_000, artifacts: [] };
+      return { key: 'k', results: [], durationMs: 42_000, worker: 'w' };
     }, buildRequest);
-    await run(buildInfo({ currentAttemptScheduledTimestampMs: 200_000 }), async () => ({ key: 'k', cached: true, durationMs: 1, artifacts: [] }), buildRequest);
-    expect(metrics.builds.get({ arch: 'amd64', state: 'succeeded' })).toBe(1);
-    expect(metrics.builds.get({ arch: 'amd64', state: 'cached' })).toBe(1);
-    expect(metrics.duration.get({ arch: 'amd64' })).toEqual({ count: 1, sum: 42 });
+    await run(buildInfo({ currentAttemptScheduledTimestampMs: 200_000 }), async () => ({ key: 'k2', results: [], durationMs: 1, worker: 'w' }), buildRequest);
+    expect(metrics.builds.get({ arch: 'amd64', state: 'succeeded' })).toBe(2);
+    expect(metrics.duration.get({ arch: 'amd64' })).toEqual({ count: 2, sum: 42 });
     // 2.5 s the first time; a scheduled time after the worker's clock (skew) counts as 0, not negative.
     expect(metrics.queueWait.get({ arch: 'amd64' })).toEqual({ count: 2, sum: 2.5 });
     expect(metrics.inProgress.get({ arch: 'amd64' })).toBe(0);

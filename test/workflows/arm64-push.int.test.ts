@@ -26,7 +26,7 @@ describe('an arm64 tree (emulated)', () => {
       buildScript: 'test "$$(uname -m)" = aarch64 && uname -m >> kiln-a-tool.txt',
     });
     config = testConfig([{ name: `a${Date.now()}`, url: repo.dir, architectures: ['arm64'], installTest: true }]);
-    kiln = await runKiln(t, config, { serve: true });
+    kiln = await runKiln(t, config);
   });
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builderImageTag } from '../../domain/builder-image';
-import { DataLayout } from '../../domain/data-layout';
+import * as path from 'node:path';
 import { ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queues';
 import { createBuildWorker } from '../../workers/build-worker';
 import { createOrchestratorWorker } from '../../workers/orchestrator-worker';
@@ -9,6 +9,9 @@ import { connectToTestServer, uniqueId, withWorkers, workflowBundle, type Tempor
 
 // Smoke test of the whole foundation: a workflow on the real Temporal server runs an activity on a build worker,
 // which runs a real container from the builder image through dockerode and returns its output and exit code.
+/** The probe runs no build: its worker never calls Kiln's API (a closed port here), it only needs a cache dir. */
+const noExchange = (dataDir: string, arch: string) => ({ endpoint: { apiUrl: 'http://127.0.0.1:9', token: 'probe-needs-no-token' }, cacheDir: path.join(dataDir, 'worker-cache', arch) });
+
 describe('builderProbeWorkflow', () => {
   let t: TemporalTestContext;
   beforeAll(async () => { t = await connectToTestServer(); });
@@ -20,7 +23,7 @@ describe('builderProbeWorkflow', () => {
       connection: t.workerConnection, namespace: t.namespace, workflowBundle: await workflowBundle(), config,
     });
     const builder = await createBuildWorker({
-      connection: t.workerConnection, namespace: t.namespace, arch, layout: new DataLayout(config.dataDir),
+      connection: t.workerConnection, namespace: t.namespace, arch, ...noExchange(config.dataDir, arch),
     });
     const result = await withWorkers([orchestrator, builder], () =>
       t.client.workflow.execute('builderProbeWorkflow', {
@@ -41,7 +44,7 @@ describe('builderProbeWorkflow', () => {
       connection: t.workerConnection, namespace: t.namespace, workflowBundle: await workflowBundle(), config,
     });
     const builder = await createBuildWorker({
-      connection: t.workerConnection, namespace: t.namespace, arch: 'x86_64', layout: new DataLayout(config.dataDir),
+      connection: t.workerConnection, namespace: t.namespace, arch: 'x86_64', ...noExchange(config.dataDir, 'x86_64'),
     });
     const result = await withWorkers([orchestrator, builder], () =>
       t.client.workflow.execute('builderProbeWorkflow', {

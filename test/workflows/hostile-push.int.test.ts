@@ -1,12 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestPush } from '../../api/intake/request-push';
 import type { KilnConfig } from '../../domain/config';
 import { testConfig } from '../helpers/config';
 import { writeFixturePackage } from '../helpers/deb-fixtures';
-import { kilnWorkers } from '../helpers/kiln-workers';
+import { runKiln, type RunningKiln } from '../helpers/kiln-workers';
 import { PortsRepo } from '../helpers/ports-repo';
 import { pushStatusUntil } from '../helpers/push-status';
 import { connectToTestServer, type TemporalTestContext } from '../helpers/temporal';
@@ -18,8 +17,7 @@ describe('a push with a hostile recipe', () => {
   let t: TemporalTestContext;
   let repo: PortsRepo;
   let config: KilnConfig;
-  let workers: Worker[];
-  let running: Promise<void>[];
+  let kiln: RunningKiln;
 
   beforeAll(async () => {
     t = await connectToTestServer();
@@ -31,13 +29,11 @@ describe('a push with a hostile recipe', () => {
       buildScript: 'ln -s /etc/hostname /home/builder/out/stolen.changes' });
     repo.commit('two good packages and a hostile one');
     config = testConfig([{ name: `h${Date.now()}`, url: repo.dir, architectures: ['amd64'] }]);
-    workers = await kilnWorkers(t, config);
-    running = workers.map((w) => w.run());
+    kiln = await runKiln(t, config);
   });
 
   afterAll(async () => {
-    for (const w of workers ?? []) w.shutdown();
-    await Promise.allSettled(running ?? []);
+    await kiln?.stop();
     await t?.close();
     repo?.cleanup();
   });

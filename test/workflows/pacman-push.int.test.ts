@@ -39,7 +39,7 @@ describe('a pacman tree', () => {
     mirror = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-pacman-mirror-'));
     config = testConfig([{ name: `arch${Date.now()}`, url: repo.dir, format: 'pacman', installTest: true, publish: `{ targets: [{ rsync: ${mirror}/repo }] }` }]);
     layout = new DataLayout(config.dataDir);
-    kiln = await runKiln(t, config, { serve: true });
+    kiln = await runKiln(t, config);
   });
 
   afterAll(async () => {

@@ -4,10 +4,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Worker } from '@temporalio/worker';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../api/app';
 import { requestPush } from '../../api/intake/request-push';
 import { requestRollback } from '../../api/intake/request-rollback';
 import type { KilnConfig } from '../../domain/config';
@@ -17,7 +14,7 @@ import type { pushWorkflow } from '../../workflows/push';
 import { APT_REFUSAL, APT_TEST_KEYRING, aptInstall, aptUpdate, type AptArch } from '../helpers/apt-client';
 import { testConfig } from '../helpers/config';
 import { writeFixturePackage } from '../helpers/deb-fixtures';
-import { kilnWorkers } from '../helpers/kiln-workers';
+import { runKiln, type RunningKiln } from '../helpers/kiln-workers';
 import { PortsRepo } from '../helpers/ports-repo';
 import { RepoReader } from '../helpers/repo-reader';
 import { connectToTestServer, type TemporalTestContext } from '../helpers/temporal';
@@ -31,9 +28,7 @@ describe('publishing a push', () => {
   let repo: PortsRepo;
   let config: KilnConfig;
   let layout: DataLayout;
-  let workers: Worker[];
-  let running: Promise<void>[];
-  let app: FastifyInstance;
+  let kiln: RunningKiln;
   let baseUrl: string;
   let trigger: http.Server;
   let triggerCalls = 0;
@@ -58,17 +53,13 @@ describe('publishing a push', () => {
       publish: `{ keepSnapshots: 5, targets: [{ rsync: ${mirror} }, { trigger: "http://127.0.0.1:${(trigger.address() as AddressInfo).port}/hook" }] }`,
     }]);
     layout = new DataLayout(config.dataDir);
-    workers = await kilnWorkers(t, config);
-    running = workers.map((w) => w.run());
-    app = buildApp({ config, health: { temporal: async () => undefined, docker: async () => undefined }, intake: async () => ({ workflowId: '' }) });
-    baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    kiln = await runKiln(t, config);
+    baseUrl = kiln.baseUrl;
   });
 
   afterAll(async () => {
-    await app?.close();
     trigger?.close();
-    for (const w of workers ?? []) w.shutdown();
-    await Promise.allSettled(running ?? []);
+    await kiln?.stop();
     await t?.close();
     repo?.cleanup();
     fs.rmSync(mirror, { recursive: true, force: true });

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestPush } from '../../api/intake/request-push';
 import { docker } from '../../activities/docker/engine';
@@ -11,7 +10,7 @@ import { cancelSignal, pushStatusQuery, retrySignal } from '../../workflows/mess
 import type { pushWorkflow } from '../../workflows/push';
 import { testConfig } from '../helpers/config';
 import { writeFixturePackage } from '../helpers/deb-fixtures';
-import { kilnWorkers } from '../helpers/kiln-workers';
+import { runKiln, type RunningKiln } from '../helpers/kiln-workers';
 import { PortsRepo } from '../helpers/ports-repo';
 import { pushStatusUntil } from '../helpers/push-status';
 import { connectToTestServer, type TemporalTestContext } from '../helpers/temporal';
@@ -23,8 +22,7 @@ describe('push workflow', () => {
   let repo: PortsRepo;
   let config: KilnConfig;
   let layout: DataLayout;
-  let workers: Worker[];
-  let running: Promise<void>[];
+  let kiln: RunningKiln;
 
   beforeAll(async () => {
     t = await connectToTestServer();
@@ -39,13 +37,11 @@ describe('push workflow', () => {
     repo.commit('four packages');
     config = testConfig([{ name: `t${Date.now()}`, url: repo.dir, installTest: true }]);
     layout = new DataLayout(config.dataDir);
-    workers = await kilnWorkers(t, config);
-    running = workers.map((w) => w.run());
+    kiln = await runKiln(t, config);
   });
 
   afterAll(async () => {
-    for (const w of workers ?? []) w.shutdown();
-    await Promise.allSettled(running ?? []);
+    await kiln?.stop();
     await t?.close();
     repo?.cleanup();
   });

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig, type KilnConfig } from '../../domain/config';
+import { loadConfig, type KilnConfig, type TemporalConfig } from '../../domain/config';
 import { KilnError } from '../../domain/errors';
 import { PROJECT_ROOT } from '../../domain/project-paths';
 import { temporalConnectionOptions } from '../../domain/temporal-connection';
@@ -31,11 +31,15 @@ export function loadProcessConfig(configFile: string): KilnConfig {
 
 /** The workers' connection, with the config's TLS (domain/temporal-connection.ts); Kiln's API connects the same way. */
 export async function connectWorker(config: KilnConfig): Promise<NativeConnection> {
-  const options = temporalConnectionOptions(config.temporal);
+  return connectTemporal(config.temporal);
+}
+
+export async function connectTemporal(temporal: TemporalConfig): Promise<NativeConnection> {
+  const options = temporalConnectionOptions(temporal);
   try {
     return await NativeConnection.connect(options);
   } catch (err) {
-    throw new KilnError('TEMPORAL_UNAVAILABLE', `cannot reach Temporal at ${config.temporal.address}: ${String(err)}`);
+    throw new KilnError('TEMPORAL_UNAVAILABLE', `cannot reach Temporal at ${temporal.address}: ${String(err)}`);
   }
 }
 

@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPackage, type BuildRequest } from '../../../activities/builder/build-package';
+import type { BuildRequest } from '../../../activities/builder/build-request';
+import { localBuilder, type LocalBuilder } from '../../helpers/local-builder';
 import { DEPS_NETWORK, depsNetwork } from '../../../activities/builder/deps-network';
 import { docker } from '../../../activities/docker/engine';
 import { WipKey } from '../../../activities/wip/wip-key';
@@ -19,6 +20,8 @@ import { writeFixturePackage, type FixturePackage } from '../../helpers/deb-fixt
 // the worker (this process) serving.
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-hostile-'));
 const layout = new DataLayout(root);
+// Builds go through the blob exchange, as on a worker of another machine: Kiln's API on loopback, a worker cache.
+let builder: LocalBuilder;
 const push = { tree: 'hostile', branch: 'main', commit: 'c'.repeat(40) };
 const limits = { timeoutMinutes: 5, memoryMb: 1024, cpus: 1, pids: 512 };
 const OUT = '/home/builder/out';
@@ -43,19 +46,21 @@ function attack(name: string, script: string, architecture = 'any'): FixturePack
 }
 
 async function failure(req: BuildRequest): Promise<ApplicationFailure> {
-  const error = await buildPackage(layout, req).catch((e: unknown) => e);
+  const error = await builder.build(req).catch((e: unknown) => e);
   expect(error, String(error)).toBeInstanceOf(ApplicationFailure);
   return error as ApplicationFailure;
 }
 
 const logOf = (source: string, arch = 'amd64') => fs.readFileSync(layout.buildLog(push, source, arch), 'utf8');
-const storeFiles = () => (fs.existsSync(layout.store) ? fs.readdirSync(layout.store).sort() : []);
+const storeFiles = () => builder.storedResults();
 
 async function kilnContainers(): Promise<number> {
   return (await docker().listContainers({ all: true, filters: { label: ['org.kiln.build-key', `org.kiln.worker-pid=${process.pid}`] } })).length;
 }
 
 describe('hostile recipes', () => {
+  beforeAll(async () => { builder = await localBuilder(root, { hostile: { branches: ['main'], architectures: ['amd64', 'i386'] } }); });
+  afterAll(async () => { await builder?.close(); });
   // A host service listening on every address, as Temporal or the API might: no build phase may reach it.
   let hostService: http.Server;
   let hostConnections = 0;
@@ -86,8 +91,11 @@ describe('hostile recipes', () => {
     expect(error.nonRetryable).toBe(true);
     expect(error.message).toContain('symbolic link');
     expect(storeFiles()).toEqual(before);
-    expect(fs.existsSync(layout.buildWork(''))).toBe(true); // the builds folder stays...
-    expect(fs.readdirSync(layout.buildWork(''))).toEqual([]); // ...but no work dir of a failed build is kept
+    // Nothing was uploaded of it: no blob anywhere in the store holds the host file.
+    const hostname = fs.readFileSync('/etc/hostname');
+    expect(fs.readdirSync(layout.store).filter((n) => fs.statSync(path.join(layout.store, n)).isFile() && fs.readFileSync(path.join(layout.store, n)).equals(hostname))).toEqual([]);
+    expect(fs.existsSync(builder.cache.work)).toBe(true); // the worker's work folder stays...
+    expect(fs.readdirSync(builder.cache.work)).toEqual([]); // ...but no work dir of a failed build is kept
     expect(await kilnContainers()).toBe(0);
   });
 
@@ -100,7 +108,7 @@ describe('hostile recipes', () => {
   });
 
   it('a hard link to a recipe file on the host cannot be made; the build succeeds with only its own files', async () => {
-    const outcome = await buildPackage(layout, request(attack('kiln-evil-hardlink',
+    const outcome = await builder.build(request(attack('kiln-evil-hardlink',
       `ln /src/debian/control ${OUT}/stolen.changes 2>&1 && echo LINKED || echo LINK-REFUSED`)));
     expect(logOf('kiln-evil-hardlink')).toContain('LINK-REFUSED');
     expect(outcome.artifacts.map((a) => a.package)).toEqual(['kiln-evil-hardlink']);
@@ -145,7 +153,7 @@ describe('hostile recipes', () => {
   });
 
   it('the build step has no network, no capabilities and no root; the log says so', async () => {
-    await buildPackage(layout, request(attack('kiln-evil-net', [
+    await builder.build(request(attack('kiln-evil-net', [
       'grep CapEff /proc/self/status; echo "uid=$(id -u)"',
       `for target in deb.debian.org/80 ${gateway}/${proxyPort} ${gateway}/${hostPort}; do`,
       '  if timeout 5 bash -c "exec 3<>/dev/tcp/$target" 2>/dev/null; then echo "REACHED $target"; else echo "BLOCKED $target"; fi',
@@ -172,10 +180,10 @@ describe('hostile recipes', () => {
       `mkdir -p ${OUT} && cp /bin/bash ${OUT}/planted.changes && chmod 4755 ${OUT}/planted.changes`,
       'exit 0',
     ].join('\n');
-    const dep = await buildPackage(layout, request({ name: 'kiln-evil-dep', version: '1.0', architecture: 'all', extraFiles: { 'debian/postinst': `${postinst}\n` } }));
+    const dep = await builder.build(request({ name: 'kiln-evil-dep', version: '1.0', architecture: 'all', extraFiles: { 'debian/postinst': `${postinst}\n` } }));
     await wip.add([dep.key]);
     const victim = request({ name: 'kiln-victim', version: '1.0', architecture: 'any', buildDepends: ['kiln-evil-dep'] });
-    const outcome = await buildPackage(layout, victim);
+    const outcome = await builder.build(victim);
     const log = logOf('kiln-victim');
     expect(log).toMatch(/CapEff:\s+00000000000000fb/); // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID
     expect(log).toContain('MKNOD-REFUSED');
@@ -214,7 +222,7 @@ describe('hostile recipes', () => {
     expect(await kilnContainers()).toBe(0);
   });
 
-  it('a log that cannot be written fails the build, not the worker', async () => {
+  it('a log that cannot be written (on the server) fails the build, not the worker or the API', async () => {
     const logDir = path.dirname(layout.buildLog(push, 'kiln-evil-enospc', 'amd64'));
     fs.mkdirSync(logDir, { recursive: true });
     const tiny = fs.mkdtempSync(path.join(root, 'tiny-'));
@@ -222,11 +230,11 @@ describe('hostile recipes', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', tiny]);
     try {
       const req = request(attack('kiln-evil-enospc', 'yes kiln-enospc | head -c 4194304'));
-      // The build's log folder is a full file system.
+      // The build's log folder on the server is a full file system.
       fs.rmSync(logDir, { recursive: true, force: true });
       fs.symlinkSync(tiny, logDir);
-      const error = await buildPackage(layout, req).catch((e: unknown) => e);
-      expect(String(error)).toMatch(/cannot write the build log.*ENOSPC/);
+      const error = await builder.build(req).catch((e: unknown) => e);
+      expect(String(error)).toMatch(/build log could not be sent to Kiln's API/);
     } finally {
       execFileSync('umount', [tiny]);
       fs.rmSync(logDir, { force: true });
@@ -234,7 +242,7 @@ describe('hostile recipes', () => {
   });
 
   it('build.network: true keeps the network in the build step (the documented unsafe opt-in)', async () => {
-    await buildPackage(layout, request(attack('kiln-open-net',
+    await builder.build(request(attack('kiln-open-net',
       'timeout 10 bash -c "exec 3<>/dev/tcp/deb.debian.org/80" && echo REACHED-MIRROR || echo BLOCKED-MIRROR'),
     { limits: { ...limits, network: true } }));
     expect(logOf('kiln-open-net')).toContain('WITH network');
