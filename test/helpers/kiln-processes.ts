@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { docker } from '../../activities/docker/engine';
+import { ensureLocalWorkerToken } from '../../api/auth/local-worker-token';
+import { loadConfig } from '../../domain/config';
 import { PROJECT_ROOT } from '../../domain/project-paths';
 import { TemporalDevServer } from '../../workers/lib/temporal-dev-server';
 import { freePort } from './ports';
@@ -17,11 +19,13 @@ export interface ProcessConfigTree {
 }
 
 /** A config file for worker processes that connect to a Temporal server the test runs (not an embedded one). */
-export function writeProcessConfig(file: string, options: { dataDir: string; temporalAddress: string; keysDir?: string; trees: ProcessConfigTree[] }): string {
+export function writeProcessConfig(file: string, options: { dataDir: string; temporalAddress: string; apiPort: number; keysDir?: string; trees: ProcessConfigTree[] }): string {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, [
     `dataDir: ${options.dataDir}`,
     `temporal: { address: "${options.temporalAddress}", embedded: false }`,
+    // The API: build workers exchange blobs and logs through it (api.host defaults to loopback).
+    `api: { port: ${options.apiPort} }`,
     ...(options.keysDir ? [`signer: { keysDir: ${options.keysDir} }`] : []),
     'trees:',
     ...options.trees.flatMap((t) => [
@@ -39,7 +43,7 @@ export function writeProcessConfig(file: string, options: { dataDir: string; tem
 
 /** The compiled worker scripts must be there (`npm test` builds them before vitest; `npm run build` by hand). */
 export function requireCompiledWorkers(): void {
-  for (const script of ['workers/orchestrator.js', 'workers/build.js', 'workers/signer.js']) {
+  for (const script of ['workers/orchestrator.js', 'workers/build.js', 'workers/signer.js', 'api/server.js']) {
     if (!fs.existsSync(path.join(PROJECT_ROOT, 'dist', script))) throw new Error(`dist/${script} is missing: run \`npm run build\` first`);
   }
 }
@@ -99,8 +103,19 @@ export class KilnProcesses {
     return proc;
   }
 
-  /** `dist/workers/build.js --arch <arch>`; resolves once it polls build-<arch> (orphans are reaped before that). */
+  /** `dist/api/server.js`: the build workers' blob and log exchange (and the served repositories). */
+  async api(): Promise<KilnProcess> {
+    const proc = this.spawn('api', 'api/server.js');
+    await proc.waitFor(/kiln api: listening on/, 120_000);
+    return proc;
+  }
+
+  /**
+   * `dist/workers/build.js --arch <arch>` with the data dir's local worker token (made here, as `npm start` does);
+   * resolves once it polls build-<arch> (orphans are reaped before that).
+   */
   async buildWorker(arch = 'amd64'): Promise<KilnProcess> {
+    await ensureLocalWorkerToken(loadConfig(this.configFile).dataDir);
     const proc = this.spawn(`build-${arch}`, 'workers/build.js', ['--arch', arch]);
     await proc.waitFor(new RegExp(`kiln build worker: arch ${arch}, task queue`), 120_000);
     return proc;

@@ -15,8 +15,8 @@ import { workflowBundle, type TemporalTestContext } from './temporal';
  * The orchestrator, one build worker per arch of the config and the signer (keys made in the config's keys dir, with
  * cheap key derivation), in this test process, on the shared server.
  */
-export async function kilnWorkers(t: TemporalTestContext, config: KilnConfig, apiUrl: string): Promise<Worker[]> {
-  const arches = [...new Set(config.trees.flatMap((tree) => tree.architectures))];
+export async function kilnWorkers(t: TemporalTestContext, config: KilnConfig, apiUrl: string, options: { buildWorkers?: boolean } = {}): Promise<Worker[]> {
+  const arches = options.buildWorkers === false ? [] : [...new Set(config.trees.flatMap((tree) => tree.architectures))];
   const token = readWorkerToken(await ensureLocalWorkerToken(config.dataDir));
   await generateSignerKeys(config.signer.keysDir, { kdfLimits: KDF_LIMITS_INTERACTIVE, openpgpS2kCount: 65536 });
   const keys = await loadSignerKeys(config.signer.keysDir);
@@ -40,10 +40,11 @@ export interface RunningKiln {
  * The API on a free loopback port (health checks stubbed: the test drives the workers itself; build workers exchange
  * blobs and logs through it) and kilnWorkers running; `stop()` ends both. The Temporal test context stays the caller's.
  */
-export async function runKiln(t: TemporalTestContext, config: KilnConfig): Promise<RunningKiln> {
+/** `buildWorkers: false`: the orchestrator and the signer only (the test runs its build workers elsewhere). */
+export async function runKiln(t: TemporalTestContext, config: KilnConfig, options: { buildWorkers?: boolean } = {}): Promise<RunningKiln> {
   const app = buildApp({ config, health: { temporal: async () => undefined, docker: async () => undefined }, intake: async () => ({ workflowId: '' }) });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-  const workers = await kilnWorkers(t, config, baseUrl);
+  const workers = await kilnWorkers(t, config, baseUrl, options);
   const running = workers.map((w) => w.run());
   return {
     baseUrl,

@@ -10,9 +10,9 @@ import { requestPush } from '../../api/intake/request-push';
 import { DataLayout, type PushRef } from '../../domain/data-layout';
 import type { PushResult } from '../../domain/push';
 import { KDF_LIMITS_INTERACTIVE } from '../../domain/signing/minisign';
-import { archWorkflowId } from '../../domain/workflow-ids';
 import type { TemporalDevServer } from '../../workers/lib/temporal-dev-server';
 import { writeFixturePackage, type FixturePackage } from '../helpers/deb-fixtures';
+import { freePort } from '../helpers/ports';
 import { ContainerCreations, containersOf, KilnProcesses, ownTemporalServer, requireCompiledWorkers, writeProcessConfig } from '../helpers/kiln-processes';
 import { PortsRepo } from '../helpers/ports-repo';
 import { pushResultOf, pushStatusText } from '../helpers/push-result';
@@ -57,11 +57,11 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
     const configFile = writeProcessConfig(path.join(dir, 'kiln.yaml'), {
       dataDir: layout.root,
       keysDir,
-      temporalAddress: server.address,
+      temporalAddress: server.address, apiPort: await freePort(),
       trees: (Object.keys(TREES) as Scenario[]).map((s) => ({ name: TREES[s], url: repos[s].dir, architectures: [ARCH], concurrency: 2 })),
     });
     procs = new KilnProcesses(configFile);
-    await Promise.all([procs.orchestrator(), procs.buildWorker(ARCH), procs.signer()]);
+    await Promise.all([procs.api(), procs.orchestrator(), procs.buildWorker(ARCH), procs.signer()]);
     connection = await Connection.connect({ address: server.address });
     client = new Client({ connection });
   });
@@ -202,17 +202,18 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
     // 1. Killed while the first build runs, and left dead while it finishes.
     await until('kiln-c2-lib to build in its container', () => inFlight(pushed.ref, 'kiln-c2-lib'));
     await procs.latest('orchestrator')!.kill('SIGKILL');
-    // Without an orchestrator the build still finishes, and Temporal records its completion...
-    await until('the kiln-c2-lib build record', () => !!recordOf('kiln-c2-lib'));
-    const arch = client.workflow.getHandle(archWorkflowId(workflowId, ARCH));
-    await until('Temporal to record the finished build', async () => ((await arch.describe()).raw.pendingActivities ?? []).length === 0);
-    const libRecord = layout.buildRecord(recordOf('kiln-c2-lib')!.key);
-    const libWritten = fs.readFileSync(libRecord, 'utf8');
-    // ...but nothing moves on: between the two builds of the chain, the dependent has not started.
+    // Without an orchestrator the build still finishes on its worker (results uploaded, log shipped through the API)...
+    await until('the kiln-c2-lib build to finish on its worker', () => /"msg":"build finished".*"package":"kiln-c2-lib"/.test(procs.latest(`build-${ARCH}`)!.output()));
+    await until('the kiln-c2-lib log to arrive', () => /===== kiln: exit 0 /.test(logText(pushed.ref, 'kiln-c2-lib')));
+    // ...but nothing moves on: the orchestrator records it, so there is no record, and the dependent has not started.
     await sleep(2_000);
+    expect(recordOf('kiln-c2-lib')).toBeUndefined();
     expect(logText(pushed.ref, 'kiln-c2-mid')).toBe('');
     expect(await containersOf(procs.latest(`build-${ARCH}`)!.pid)).toEqual([]);
     await procs.orchestrator();
+    await until('the kiln-c2-lib build record', () => !!recordOf('kiln-c2-lib'), 120_000);
+    const libRecord = layout.buildRecord(recordOf('kiln-c2-lib')!.key);
+    const libWritten = fs.readFileSync(libRecord, 'utf8');
 
     // 2. Killed the moment the second build lands (whatever the orchestrator is doing then), restarted at once.
     await until('the kiln-c2-mid build record', () => !!recordOf('kiln-c2-mid'), 120_000);
@@ -246,14 +247,14 @@ describe('crash-proof resumption (compiled processes, own Temporal server, real 
     const processCount = procs.started.length;
 
     // Two builds in flight, then the server stops (SIGTERM) and stays down until both have finished. The build worker
-    // keeps retrying their completions until the server is back; had it given up, Temporal would retry the activity
-    // and the retry would find the build record and reuse it: either way, no second container.
+    // keeps retrying their completions until the server is back (the orchestrator then records them); had it given
+    // up, Temporal would retry the activity and build again: the test sees no second container.
     await until('kiln-c3-a and kiln-c3-b to build in their containers',
       () => inFlight(pushed.ref, 'kiln-c3-a') && inFlight(pushed.ref, 'kiln-c3-b'));
     await server.stop();
     const downAt = Date.now();
-    await until('kiln-c3-a and kiln-c3-b to finish while the server is down',
-      () => ['kiln-c3-a', 'kiln-c3-b'].every((s) => records(TREES.server).some((r) => r.spec.source === s)));
+    await until('kiln-c3-a and kiln-c3-b to finish on their worker while the server is down',
+      () => ['kiln-c3-a', 'kiln-c3-b'].every((s) => new RegExp(`"msg":"build finished".*"package":"${s}"`).test(workers[1].output())));
     await sleep(1_000);
     await server.start();
     const downFor = [Date.now() - downAt];

@@ -14,6 +14,7 @@ import type { PushResult } from '../../domain/push';
 import { KDF_LIMITS_INTERACTIVE } from '../../domain/signing/minisign';
 import type { TemporalDevServer } from '../../workers/lib/temporal-dev-server';
 import { writeFixturePackage } from '../helpers/deb-fixtures';
+import { freePort } from '../helpers/ports';
 import { KilnProcesses, ownTemporalServer, requireCompiledWorkers, writeProcessConfig } from '../helpers/kiln-processes';
 import { PortsRepo } from '../helpers/ports-repo';
 import { pushResultOf, pushStatusText } from '../helpers/push-result';
@@ -67,11 +68,11 @@ describe('crash-proof publishing (compiled processes, own Temporal server, serve
     const keysDir = path.join(dir, 'keys');
     await generateSignerKeys(keysDir, { kdfLimits: KDF_LIMITS_INTERACTIVE, openpgpS2kCount: 65536 });
     const configFile = writeProcessConfig(path.join(dir, 'kiln.yaml'), {
-      dataDir: layout.root, keysDir, temporalAddress: server.address,
+      dataDir: layout.root, keysDir, temporalAddress: server.address, apiPort: await freePort(),
       trees: [{ name: TREE, url: repo.dir, architectures: [ARCH], concurrency: 1 }],
     });
     procs = new KilnProcesses(configFile);
-    await Promise.all([procs.orchestrator(), procs.buildWorker(ARCH), procs.signer()]);
+    await Promise.all([procs.api(), procs.orchestrator(), procs.buildWorker(ARCH), procs.signer()]);
     connection = await Connection.connect({ address: server.address });
     client = new Client({ connection });
     // The repository served as in production: the API app of the processes' own config.
