@@ -3,6 +3,7 @@
 //
 //   node dist/workers/build.js --arch arm64 --temporal kiln.example.org:7233 --api https://kiln.example.org \
 //     --token-file /etc/kiln/worker.token [--cache-dir /var/cache/kiln-worker/arm64] [--namespace default]
+//     [--tls-ca ca.pem [--tls-cert client.pem --tls-key client.key] [--tls-server-name name]]
 //
 // With --config (the embedded default, `npm start`): Temporal and the API from that file, the token
 // <dataDir>/worker.token and the cache <dataDir>/worker-cache/<arch> unless given.
@@ -28,7 +29,8 @@ runMain('build worker', async () => {
   const { configFile, values } = processArgs({
     arch: { type: 'string' }, 'metrics-port': { type: 'string' }, temporal: { type: 'string' }, namespace: { type: 'string' },
     api: { type: 'string' }, 'token-file': { type: 'string' }, 'cache-dir': { type: 'string' }, 'cache-max-mb': { type: 'string' },
-    concurrency: { type: 'string' },
+    concurrency: { type: 'string' }, 'tls-ca': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
+    'tls-server-name': { type: 'string' },
   });
   const opt = (name: string, env: string): string | undefined => (values[name] as string | undefined) ?? (process.env[env] || undefined);
   const metricsAddress = metricsListenAddress(values['metrics-port'] as string | undefined);
@@ -44,7 +46,16 @@ runMain('build worker', async () => {
   let concurrency: number | undefined;
   if (remote) {
     // On another machine: no Kiln config here; the API says what this arch builds with.
-    temporal = { address: remote, namespace: opt('namespace', 'KILN_TEMPORAL_NAMESPACE') ?? 'default', uiUrl: '', embedded: false };
+    const ca = opt('tls-ca', 'KILN_TEMPORAL_TLS_CA');
+    const cert = opt('tls-cert', 'KILN_TEMPORAL_TLS_CERT');
+    const key = opt('tls-key', 'KILN_TEMPORAL_TLS_KEY');
+    const serverName = opt('tls-server-name', 'KILN_TEMPORAL_TLS_SERVER_NAME');
+    if (!ca && (cert || key || serverName)) throw new KilnError('CONFIG_INVALID', '--tls-cert, --tls-key and --tls-server-name need --tls-ca (the CA of Temporal\'s server certificate)');
+    temporal = {
+      address: remote, namespace: opt('namespace', 'KILN_TEMPORAL_NAMESPACE') ?? 'default', uiUrl: '', embedded: false,
+      // mTLS to a Temporal server that requires client certificates (docs/SECURITY.md): the files are read at connect.
+      ...(ca ? { tls: { caFile: path.resolve(ca), ...(cert ? { certFile: path.resolve(cert) } : {}), ...(key ? { keyFile: path.resolve(key) } : {}), ...(serverName ? { serverName } : {}) } } : {}),
+    };
     apiUrl = required(opt('api', 'KILN_API_URL'), '--api (Kiln\'s API URL)');
     tokenFile = required(opt('token-file', 'KILN_WORKER_TOKEN_FILE'), '--token-file (a file holding the worker token)');
     cacheDir = opt('cache-dir', 'KILN_WORKER_CACHE_DIR') ?? path.join(DEFAULT_CACHE_ROOT, arch);
