@@ -35,7 +35,7 @@ runMain('build worker', async () => {
   const opt = (name: string, env: string): string | undefined => (values[name] as string | undefined) ?? (process.env[env] || undefined);
   const metricsAddress = metricsListenAddress(values['metrics-port'] as string | undefined);
   const arch = opt('arch', 'KILN_BUILD_ARCH');
-  if (!arch || !/^[a-z0-9][a-z0-9-]*$/.test(arch)) throw new KilnError('CONFIG_INVALID', `--arch names the architecture this worker builds (amd64, i386, arm64...), got ${arch ?? 'nothing'}`);
+  if (!arch || !/^[a-z0-9][a-z0-9_-]*$/.test(arch)) throw new KilnError('CONFIG_INVALID', `--arch names the architecture this worker builds (amd64, i386, arm64...), got ${arch ?? 'nothing'}`);
   const remote = opt('temporal', 'KILN_TEMPORAL_ADDRESS');
 
   let temporal: TemporalConfig;

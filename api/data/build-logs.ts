@@ -8,7 +8,7 @@ import { KilnError } from '../../domain/errors';
 
 /** A Debian source package name (Policy §5.6.1), which is also what may appear as one path segment here. */
 export const SOURCE_NAME_PATTERN = /^[a-z0-9][a-z0-9+.-]+$/;
-export const ARCH_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+export const ARCH_PATTERN = /^[a-z0-9][a-z0-9_-]*$/; // pacman: x86_64
 
 /** The log file of a build: names are checked first, so no parameter can lead outside the logs folder. */
 export function buildLogFile(layout: DataLayout, push: PushRef, source: string, arch: string): string {

@@ -249,7 +249,7 @@ export const PARAM = {
   branch: { type: 'string', minLength: 1, maxLength: 255, description: 'A configured branch, URL-encoded as one segment (`release%2F1.x`).' },
   commit: { type: 'string', pattern: '^[0-9a-f]{40}$', description: 'A full 40-digit hex commit id.' },
   source: { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]+$', maxLength: 100, description: 'A source package name.' },
-  arch: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$', maxLength: 32, description: 'An architecture of the tree.' },
+  arch: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$', maxLength: 32, description: 'An architecture of the tree.' },
   snapshot: { type: 'integer', minimum: 1, maximum: 999_999_999, description: 'A snapshot number.' },
 } as const;
 
