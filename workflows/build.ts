@@ -19,8 +19,9 @@ export async function buildWorkflow({ request, job }: BuildWorkflowInput): Promi
   const { runBuild } = proxyActivities<BuildActivities>({
     taskQueue: buildTaskQueue(request.arch),
     startToCloseTimeout: `${request.limits.timeoutMinutes + 10} minutes`,
-    // A killed build worker is noticed by its missing heartbeats (sent every 5 s), and the build starts again.
-    heartbeatTimeout: '20 seconds',
+    // A killed build worker is noticed by its missing heartbeats (sent every 5 s) within a minute; a minute also lets
+    // a build ride out a Temporal restart (the worker cancels an activity it cannot heartbeat for that long).
+    heartbeatTimeout: '60 seconds',
     // Cancelled means the container is gone: wait for the activity to kill and remove it, not just ask.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 30 },

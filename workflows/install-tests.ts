@@ -135,8 +135,9 @@ function activitiesFor(arch: string, plan: Plan) {
   return proxyActivities<BuildActivities>({
     taskQueue: buildTaskQueue(arch),
     startToCloseTimeout: `${plan.limits.timeoutMinutes + 10} minutes`,
-    // As builds: a killed worker is noticed by its missing heartbeats, and the test runs again elsewhere.
-    heartbeatTimeout: '20 seconds',
+    // A killed build worker is noticed by its missing heartbeats (sent every 5 s) within a minute; a minute also lets
+    // a build ride out a Temporal restart (the worker cancels an activity it cannot heartbeat for that long).
+    heartbeatTimeout: '60 seconds',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 30 },
   });

@@ -57,6 +57,13 @@ export async function runBuild(exchange: WorkerExchange, job: WorkerBuildRequest
   let shipper: LogShipper | undefined;
   try {
     shipper = await LogShipper.start(exchange.client, logUrlPath(job.log), logFile);
+    const earlier = await exchange.cache.finished<WorkerBuildResult>(key);
+    if (earlier && (await Promise.all(earlier.results.map((r) => exchange.client.has(r.sha256, hooks.signal)))).every(Boolean)) {
+      log.note(`kiln: build worker ${os.hostname()} built ${key} already; its answer had not reached Temporal: answering it again\n`);
+      await log.close();
+      await shipper.finish();
+      return earlier;
+    }
     await requireImage(inputs.image);
     hooks.progress?.({ phase: 'fetching', logBytes: 0 });
     const recipe = await exchange.cache.recipe(inputs.recipe, hooks.signal);
@@ -77,7 +84,9 @@ export async function runBuild(exchange: WorkerExchange, job: WorkerBuildRequest
     }
     await log.close();
     await shipper.finish();
-    return { key, results, durationMs: built.durationMs, worker: os.hostname() };
+    const answer = { key, results, durationMs: built.durationMs, worker: os.hostname() };
+    await exchange.cache.rememberFinished(key, answer);
+    return answer;
   } catch (err) {
     await log.close();
     // The log says why the build failed: deliver it before the failure (a lost log fails the attempt, retried);

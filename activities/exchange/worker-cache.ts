@@ -24,6 +24,32 @@ export class WorkerCache {
   private get blobs(): string { return path.join(this.dir, 'blobs'); }
   private get recipes(): string { return path.join(this.dir, 'recipes'); }
   get work(): string { return path.join(this.dir, 'work'); }
+  private get finishedDir(): string { return path.join(this.dir, 'finished'); }
+
+  /**
+   * What this worker handed back for a key it built (kept a while): when Temporal lost the completion (its server
+   * was down past the heartbeat timeout), the retried activity answers it again instead of building twice.
+   */
+  async finished<T>(key: string): Promise<T | undefined> {
+    try {
+      return JSON.parse(await fs.promises.readFile(path.join(this.finishedDir, `${key}.json`), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async rememberFinished(key: string, result: unknown): Promise<void> {
+    await fs.promises.mkdir(this.finishedDir, { recursive: true, mode: 0o700 });
+    const file = path.join(this.finishedDir, `${key}.json`);
+    await fs.promises.writeFile(`${file}.tmp`, JSON.stringify(result));
+    await fs.promises.rename(`${file}.tmp`, file);
+    // A few hundred answers are plenty: the oldest go.
+    const names = (await fs.promises.readdir(this.finishedDir)).filter((n) => n.endsWith('.json'));
+    if (names.length > 500) {
+      const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fs.promises.stat(path.join(this.finishedDir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+      for (const { n } of dated.sort((a, b) => a.t - b.t).slice(0, names.length - 500)) await fs.promises.rm(path.join(this.finishedDir, n), { force: true });
+    }
+  }
 
   async init(): Promise<void> {
     for (const dir of [this.blobs, this.recipes, this.work]) await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });

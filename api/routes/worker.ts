@@ -38,6 +38,8 @@ export async function workerRoutes(app: FastifyInstance, opts: ApiRouteOptions &
 
   app.get<{ Params: LogParams }>('/api/worker/logs/:tree/:branch/:commit/:source/:arch', {
     onRequest: opts.workerGuard,
+    // Workers call these every second per build: their requests are not worth a log line each (errors still are).
+    logLevel: 'warn',
     schema: {
       tags: ['worker'], summary: 'The size of a build log (build workers only): where a worker\'s lines will start',
       security: [{ bearer: [] }], params: logSchema,
@@ -47,6 +49,7 @@ export async function workerRoutes(app: FastifyInstance, opts: ApiRouteOptions &
 
   app.post<{ Params: LogParams; Querystring: { offset: number } }>('/api/worker/logs/:tree/:branch/:commit/:source/:arch', {
     onRequest: opts.workerGuard,
+    logLevel: 'warn',
     schema: {
       tags: ['worker'],
       summary: 'Append to a build log (build workers only)',

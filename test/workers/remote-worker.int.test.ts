@@ -131,15 +131,16 @@ describe('a build worker that shares no disk with the orchestrator', () => {
     expect(appLog).toMatch(/Unpacking kiln-r-lib \(1\.0\)/);
     expect(appLog).toMatch(/build worker \S+/);
 
-    // The cut blob was sent again and stored once, whole; nothing half-written is left in the store.
-    expect(uploads.get(cut!)).toBeGreaterThanOrEqual(2);
+    // The killed worker's build ran again on the second worker, which uploaded it whole.
+    expect(second.output()).toMatch(/"msg":"build finished"/);
+    // Nothing half-written is left in the store: the cut upload is there only if the rebuilt package was
+    // byte-identical and sent again (then once, whole), and every blob holds the bytes of its name.
     const names = fs.readdirSync(layout.store);
     expect(names.filter((n) => n.endsWith('.tmp'))).toEqual([]);
-    expect(names.filter((n) => n.startsWith(cut!))).toEqual([cut]);
+    expect(names.filter((n) => n.startsWith(cut!))).toEqual((uploads.get(cut!) ?? 0) >= 2 ? [cut] : []);
     for (const name of names.filter((n) => /^[0-9a-f]{64}$/.test(n))) {
       expect(crypto.createHash('sha256').update(fs.readFileSync(path.join(layout.store, name))).digest('hex')).toBe(name);
     }
-    const published = result.status.builds.flatMap((b) => b.artifacts ?? []).map((a) => a.sha256);
-    expect(published).toContain(cut);
+    for (const artifact of result.status.builds.flatMap((b) => b.artifacts ?? [])) expect(names).toContain(artifact.sha256);
   }, 600_000);
 });
