@@ -14,7 +14,8 @@ if (!process.env.KILN_TEST_TMPDIR) {
 
 // Two projects: `unit` (pure logic, *.test.ts) and `integration` (*.int.test.ts: the real Temporal server started once
 // per run by test/global-setup.ts, and the real Docker engine). Integration files run one at a time: on these 2-core
-// machines they share one Docker engine and one Temporal server.
+// machines they share one Docker engine and one Temporal server. test/e2e/ is neither: `npm run test:e2e` runs it with
+// vitest.e2e.config.mts.
 export default defineConfig({
   test: {
     projects: [
@@ -22,7 +23,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.int.test.ts', 'node_modules/**'],
+          exclude: ['test/**/*.int.test.ts', 'test/e2e/**', 'node_modules/**'],
         },
       },
       {

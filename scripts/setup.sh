@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Bring this machine to a working Kiln: Debian packages, a running Docker engine, the Temporal CLI, builder images,
-# node modules. Idempotent: every step checks first and skips what is already there, so a second run takes seconds.
+# Bring this machine to a working Kiln: Debian packages, a running Docker engine, the Temporal CLI, the Temporal
+# server, SQL tool and UI server of the docker-compose deployment, builder images, node modules. Idempotent: every step checks first and skips what is already there, so a second run takes seconds.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -14,6 +14,7 @@ pacman_arches=(x86_64 i686)   # pacman builder images (Arch arch names)
 apt_packages=(docker.io btrfs-progs iptables procps debootstrap minisign gnupg apt-utils dpkg-dev rsync xz-utils curl git ca-certificates
   pacman-package-manager makepkg libarchive-tools zstd  # the pacman format on the host: repo-add, reading packages
   qemu-user-static binfmt-support  # arm64 builds, emulated
+  docker-compose  # the docker-compose deployment and its end-to-end test (npm run test:e2e)
   chromium fonts-dejavu-core)  # chromium: the web UI's browser test (driven by playwright-core)
 
 step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -92,6 +93,48 @@ if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
 fi
 grep -q '^flags:.*F' /proc/sys/fs/binfmt_misc/qemu-aarch64 \
   || { echo "setup: the arm64 binfmt registration lacks the F flag, so containers cannot use it (see update-binfmts --display qemu-aarch64)" >&2; exit 1; }
+
+# ─── 3c. The production Temporal stack of docker-compose.yml ──────────────────────────────────────────────────────────
+#     The real Temporal server and its SQL schema tool (go.temporal.io/server, the server version the CLI above
+#     embeds), that module's PostgreSQL schema files, and the Temporal Web UI server (the UI version the CLI pins).
+#     go install names them `server`, `sql` and `server`: each module is built into a GOBIN of its own under the tools
+#     dir, then renamed into $tools/bin (temporal-server, temporal-sql-tool, temporal-ui-server). Built once (cold, on
+#     2 cores: the server about 9 minutes, the UI server about one); skipped when each binary is there and carries
+#     the pinned module version (`go version -m` reads it from the binary). scripts/build-runtime-image.sh puts them
+#     into the runtime image; npm start and npm test do not use them.
+source scripts/lib/temporal-stack.sh   # the versions, and where they go in the tools dir
+temporal_stack_paths "$tools"
+# go_tools <module> <version> <package>=<installed name>...: go install the packages, unless every installed name is
+# a binary of that module at that version already.
+go_tools() {
+  local module=$1 version=$2 pair need=false gobin pkgs=()
+  shift 2
+  for pair in "$@"; do
+    [ "$(go version -m "$tools/bin/${pair#*=}" 2>/dev/null | awk '$1 == "mod" { print $2 "@" $3 }')" = "$module@$version" ] || need=true
+    pkgs+=("$module/${pair%%=*}@$version")
+  done
+  $need || return 0
+  step "building ${pkgs[*]} from the Go module proxy (one time; minutes)"
+  gobin=$(mktemp -d "$tools/gobin.XXXXXX")
+  CGO_ENABLED=0 GOBIN="$gobin" go install "${pkgs[@]}" || { rm -rf "$gobin"; exit 1; }
+  for pair in "$@"; do
+    local built=${pair%%=*}
+    mv -f "$gobin/${built##*/}" "$tools/bin/${pair#*=}"
+  done
+  rm -rf "$gobin"
+}
+go_tools go.temporal.io/server "$temporal_server_version" "cmd/server=${temporal_server_bin##*/}" "cmd/tools/sql=${temporal_sql_tool_bin##*/}"
+go_tools github.com/temporalio/ui-server/v2 "$temporal_ui_version" "cmd/server=${temporal_ui_server_bin##*/}"
+if [ ! -f "$temporal_schema_dir/.complete" ]; then
+  step "copying the PostgreSQL schema of go.temporal.io/server@$temporal_server_version into $temporal_schema_dir"
+  module_dir=$(go mod download -json "go.temporal.io/server@$temporal_server_version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+  [ -d "$module_dir/schema/postgresql/v12/temporal/versioned" ] || { echo "setup: no PostgreSQL schema in go.temporal.io/server@$temporal_server_version ($module_dir)" >&2; exit 1; }
+  rm -rf "$temporal_schema_dir" && mkdir -p "$temporal_schema_dir/postgresql"
+  cp -r "$module_dir/schema/postgresql/v12" "$temporal_schema_dir/postgresql/"
+  chmod -R u+w "$temporal_schema_dir"   # the module cache is read-only
+  touch "$temporal_schema_dir/.complete"
+fi
+# ─── end of 3c ─────────────────────────────────────────────────────────────────────────────────────────────────────────
 
 # 4. Builder images, tagged by a hash of their recipe: a changed recipe gets a new tag and is rebuilt.
 #    builder_image <family> <build script> <recipe hash> <suite> <arch>: tag kiln-builder:<family><suite>-<arch>-<hash>
