@@ -14,6 +14,7 @@ import { metricsListenAddress, metricsPortArg } from './lib/metrics-server';
 import { loadProcessConfig, processArgs, runMain } from './lib/process';
 import { Supervisor, type ChildSpec } from './lib/supervisor';
 import { TemporalDevServer } from './lib/temporal-dev-server';
+import { keepTemporalRunning } from './lib/temporal-keeper';
 import { suiteOf, type TreeConfig } from '../domain/config';
 import { formatOf } from '../domain/formats/registry';
 import { installCommands } from '../api/ui/install-commands';
@@ -78,6 +79,7 @@ runMain('start', async () => {
     log(`kiln: starting the Temporal dev server (state: ${temporal.options.dbFile})`);
     await temporal.start();
   }
+  const temporalKeeper = temporal ? keepTemporalRunning(temporal, log) : undefined;
 
   // The embedded default makes its own signing keys on first start (a real deployment runs `kiln keys generate`
   // on the signer's host); an existing key is never replaced.
@@ -135,6 +137,7 @@ runMain('start', async () => {
   });
   await connection.close().catch(() => undefined);
   log('kiln: stopping');
+  temporalKeeper?.stop();
   await supervisor.stop();
   await temporal?.stop();
   log('kiln: stopped');

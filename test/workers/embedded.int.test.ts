@@ -2,15 +2,26 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { PROJECT_ROOT } from '../../domain/project-paths';
 import { ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queues';
 import { EmbeddedKiln } from '../helpers/embedded-kiln';
 import { freePort } from '../helpers/ports';
+import { pushStatusText } from '../helpers/push-result';
 
 // `npm start`'s process tree, for real: the compiled supervisor (dist/, built by `npm test` before vitest) starts its
-// own Temporal dev server on a SQLite file in the data dir, every worker and the API; SIGINT stops it all; a restart
-// on the same data dir finds the same Temporal state.
+// own Temporal dev server on a SQLite file in the data dir, every worker and the API; a killed Temporal server comes
+// back by itself; SIGINT stops it all; a restart on the same data dir finds the same Temporal state.
+/** The pid of the Temporal dev server running on `dbFile` (setpriv execs it: its command line is the server's). */
+function devServerPid(dbFile: string): number | undefined {
+  for (const entry of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    let args: string[];
+    try { args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0'); } catch { continue; }
+    if (args.includes('start-dev') && args.includes(dbFile)) return Number(entry);
+  }
+  return undefined;
+}
+
 describe('npm start (embedded default)', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-embedded-'));
   let kiln: EmbeddedKiln | undefined;
@@ -20,6 +31,18 @@ describe('npm start (embedded default)', () => {
 
   it('starts every process, stops on SIGINT, and keeps Temporal state across a restart', async () => {
     const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+    // On failure (a timeout too): what every process printed, with times, and where the push stood.
+    const current: { pushId?: string } = {};
+    onTestFailed(async () => {
+      let status = '(not pushed)';
+      const pushId = current.pushId;
+      if (pushId) {
+        const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` }).catch(() => undefined);
+        status = connection ? await pushStatusText(new Client({ connection }), pushId).catch((err: unknown) => String(err)) : '(Temporal unreachable)';
+        await connection?.close();
+      }
+      console.error(`----- npm start output -----\n${kiln?.tail(400) ?? '(not started)'}\n----- push ${pushId} -----\n${status}`);
+    });
     const configFile = path.join(dataDir, 'kiln.yaml');
     fs.writeFileSync(configFile, [
       `dataDir: ${path.join(dataDir, 'data')}`,
@@ -59,6 +82,8 @@ describe('npm start (embedded default)', () => {
     // The example tree (a plain directory) was imported and pushed at start: it builds, all of it.
     const pushed = /pushed example \(.*\) as main@[0-9a-f]{12}: (push\/example\/main\/[0-9a-f]{40})/.exec(kiln.output());
     expect(pushed).not.toBeNull();
+    const pushId = pushed![1];
+    current.pushId = pushId;
     const result = await client.workflow.getHandle(pushed![1]).result();
     expect(result.outcome).toBe('succeeded');
     expect(result.status.builds.map((b: { id: string }) => b.id).sort()).toEqual([
@@ -74,6 +99,24 @@ describe('npm start (embedded default)', () => {
     expect(await inRelease.text()).toMatch(/^-----BEGIN PGP SIGNED MESSAGE-----/);
     await connection.close();
 
+    // It heals itself: kill -9 of its Temporal server, and the server is back on the same SQLite file, with the
+    // workflows it had; the orchestrator and a build worker take work again.
+    const dbFile = path.join(dataDir, 'data', 'temporal.db');
+    const serverPid = devServerPid(dbFile);
+    expect(serverPid).toBeDefined();
+    process.kill(serverPid!, 'SIGKILL');
+    await kiln.waitFor(/the Temporal dev server exited \(SIGKILL\); restarting it/, 30_000);
+    await kiln.waitFor(/the Temporal dev server is back/, 90_000);
+    expect(devServerPid(dbFile)).not.toBe(serverPid);
+    const healed = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+    const healedClient = new Client({ connection: healed });
+    expect((await healedClient.workflow.getHandle(pushId).describe()).status.name).toBe('COMPLETED');
+    const afterCrash = await healedClient.workflow.execute('builderProbeWorkflow', {
+      taskQueue: ORCHESTRATOR_TASK_QUEUE, workflowId: 'embedded-probe-after-crash', args: [{ suite: 'bookworm', arch: 'amd64' }],
+    });
+    expect(afterCrash.exitCode).toBe(0);
+    await healed.close();
+
     kiln.child.kill('SIGINT');
     expect((await kiln.exited).code).toBe(0);
     expect(kiln.output()).toContain('kiln: stopped');
@@ -88,5 +131,5 @@ describe('npm start (embedded default)', () => {
     await again.close();
     kiln.child.kill('SIGINT');
     expect((await kiln.exited).code).toBe(0);
-  }, 240_000);
+  }, 360_000);
 });

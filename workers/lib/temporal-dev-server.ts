@@ -24,6 +24,7 @@ export interface DevServerOptions {
 export class TemporalDevServer {
   private child?: ChildProcess;
   private exited?: Promise<void>;
+  private readonly crashListeners = new Set<(how: string) => void>();
 
   constructor(readonly options: DevServerOptions) {}
 
@@ -74,6 +75,17 @@ export class TemporalDevServer {
       await this.stop();
       throw err;
     }
+    // From here on, an exit that stop() did not ask for is a crash: whoever keeps the server running hears of it.
+    child.once('exit', (code, signal) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      for (const listener of this.crashListeners) listener(signal ?? `code ${code}`);
+    });
+  }
+
+  /** Calls `listener` (with the signal or exit code) whenever the running server exits without stop(). */
+  onCrash(listener: (how: string) => void): void {
+    this.crashListeners.add(listener);
   }
 
   /** Stop gracefully (SIGTERM), then SIGKILL after a grace period. `kill: true` simulates a crash. */
