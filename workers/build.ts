@@ -19,6 +19,7 @@ import { KilnError } from '../domain/errors';
 import { buildMetrics, processMetrics } from '../domain/observability/kiln-metrics';
 import { Registry } from '../domain/observability/metrics';
 import { createBuildWorker } from './build-worker';
+import { keepWorkerStatus } from './lib/worker-status';
 import { installRuntimeLogger } from './lib/logger';
 import { metricsListenAddress, startMetricsServer } from './lib/metrics-server';
 import { connectTemporal, loadProcessConfig, processArgs, runMain } from './lib/process';
@@ -100,7 +101,10 @@ runMain('build worker', async () => {
   const metricsServer = metricsAddress && await startMetricsServer(registry, metricsAddress);
   console.log(`kiln build worker: arch ${arch}, task queue ${worker.options.taskQueue} on ${temporal.address}, API ${apiUrl}, cache ${cacheDir}, up to ${concurrency ?? 2} builds at once`);
   if (metricsServer) console.log(`kiln build worker: metrics on ${metricsServer.url}`);
+  // For the healthcheck: a worker busy with all its builds polls nothing, and says so here.
+  const stopStatus = keepWorkerStatus(worker, path.join(cacheDir, 'worker-status.json'), concurrency ?? 2);
   await worker.run();
+  stopStatus();
   await metricsServer?.close();
   await connection.close();
 });

@@ -324,8 +324,12 @@ describe('docker-compose.yml', () => {
       orchestrator: [ORCHESTRATOR_TASK_QUEUE, 'workflow'],
       signer: [SIGN_TASK_QUEUE, 'activity'],
     };
-    for (const [name] of buildServices) {
-      queues[name] = [buildTaskQueue(name.slice('build-'.length)), 'activity', '--temporal', config.temporal.address, '--namespace', config.temporal.namespace];
+    for (const [name, service] of buildServices) {
+      // ...and the status file the worker keeps in its cache dir (a worker with every slot busy polls nothing).
+      const arch = name.slice('build-'.length);
+      queues[name] = [buildTaskQueue(arch), 'activity', '--temporal', config.temporal.address, '--namespace', config.temporal.namespace,
+        '--status-file', `\${KILN_WORKER_CACHE_DIR:-/var/cache/kiln-worker}/${arch}/worker-status.json`];
+      expect(service.command, name).toContain(`\${KILN_WORKER_CACHE_DIR:-/var/cache/kiln-worker}/${arch}`);
     }
     for (const [name, service] of Object.entries(services)) {
       expect(service.image, name).toBe('${KILN_RUNTIME_IMAGE:-kiln-runtime:latest}');

@@ -240,23 +240,44 @@ describe('docker-compose deployment, end to end', () => {
     await waitReady([...LONG_RUNNING], 300_000);
     must(await compose(['exec', '-T', 'orchestrator', 'kiln', 'tokens', 'create', 'e2e', '--save']), 'kiln tokens create --save');
 
-    const push = compose(['exec', '-T', 'orchestrator', 'kiln', 'push', 'example', '--wait', '--json'], 3_600_000);
-    // Mid-push: once it builds, restart the database, then the server, each back to healthy before the next.
-    const deadline = Date.now() + 300_000;
-    let state = '';
-    while (!['building', 'testing', 'publishing', 'succeeded', 'failed'].includes(state)) {
-      if (Date.now() > deadline) throw new Error(`the push did not start building in 5 min (state: ${state || 'none'})`);
-      await delay(2_000);
-      const pushes = await get(`http://127.0.0.1:${apiPort}/api/pushes?tree=example&branch=main`).catch(() => undefined);
-      state = pushes?.status === 200 ? ((JSON.parse(pushes.text) as { pushes: Array<{ state: string }> }).pushes[0]?.state ?? '') : '';
-    }
-    expect(state).toBe('building'); // restarted while it builds, not after
-    must(await compose(['restart', 'postgres']), 'restart postgres');
-    await waitReady(['postgres', 'temporal'], 180_000);
-    must(await compose(['restart', 'temporal']), 'restart temporal');
-    await waitReady(['temporal'], 180_000);
+    // Every build worker stays healthy all along, busy ones included (all slots taken: no poller in Temporal's list,
+    // none at all right after Temporal's restart; the worker's status file says it is busy).
+    const workerHealth: string[] = [];
+    let pushing = true;
+    const sampler = (async () => {
+      while (pushing) {
+        for (const arch of ARCHES) {
+          const state = await stateOf(`build-${arch}`).catch(() => undefined);
+          if (state?.Health?.Status === 'unhealthy') workerHealth.push(`build-${arch} unhealthy at ${new Date().toISOString()}:\n${await logsOf(`build-${arch}`)}`);
+        }
+        await delay(5_000);
+      }
+    })();
+    let pushed: Run;
+    try {
+      const push = compose(['exec', '-T', 'orchestrator', 'kiln', 'push', 'example', '--wait', '--json'], 3_600_000);
+      // Mid-push: once it builds, restart the database, then the server, each back to healthy before the next.
+      const deadline = Date.now() + 300_000;
+      let state = '';
+      while (!['building', 'testing', 'publishing', 'succeeded', 'failed'].includes(state)) {
+        if (Date.now() > deadline) throw new Error(`the push did not start building in 5 min (state: ${state || 'none'})`);
+        await delay(2_000);
+        const pushes = await get(`http://127.0.0.1:${apiPort}/api/pushes?tree=example&branch=main`).catch(() => undefined);
+        state = pushes?.status === 200 ? ((JSON.parse(pushes.text) as { pushes: Array<{ state: string }> }).pushes[0]?.state ?? '') : '';
+      }
+      expect(state).toBe('building'); // restarted while it builds, not after
+      must(await compose(['restart', 'postgres']), 'restart postgres');
+      await waitReady(['postgres', 'temporal'], 180_000);
+      must(await compose(['restart', 'temporal']), 'restart temporal');
+      await waitReady(['temporal'], 180_000);
 
-    const result = must(await push, 'kiln push example --wait');
+      pushed = await push;
+    } finally {
+      pushing = false;
+      await sampler;
+    }
+    const result = must(pushed, 'kiln push example --wait');
+    expect(workerHealth).toEqual([]);
     const decided = JSON.parse(result.stdout) as { state: string; workflowId: string; arches: Array<{ arch: string; state: string }>; builds: Array<{ arch: string; state: string }> };
     expect(decided.state).toBe('succeeded');
     expect(decided.arches.map((a) => [a.arch, a.state]).sort()).toEqual(ARCHES.map((a) => [a, 'succeeded']).sort());
