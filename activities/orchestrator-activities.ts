@@ -47,11 +47,12 @@ export function createOrchestratorActivities({ config, layout }: OrchestratorDep
       }
     },
 
-    /** A build's key, and either its earlier outcome or its inputs in the store (recipe archive, WIP view) by digest. */
-    async prepareBuild({ request, waiting }: { request: BuildRequest; waiting?: boolean }): Promise<PreparedBuild> {
+    /** A build's key, and its earlier outcome, or its inputs in the store (recipe archive, WIP view) by digest, or
+     * that the data dir is too full for it to start (`diskWaits`: how often it was so far). */
+    async prepareBuild({ request, waiting, diskWaits }: { request: BuildRequest; waiting?: boolean; diskWaits?: number }): Promise<PreparedBuild> {
       const beat = setInterval(() => Context.current().heartbeat(), 2_000);
       try {
-        return await prepareBuild(layout, request, { waiting });
+        return await prepareBuild(layout, request, { waiting, diskWaits });
       } finally {
         clearInterval(beat);
       }

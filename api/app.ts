@@ -12,6 +12,7 @@ import { Snapshots } from './data/snapshots';
 import { actionRoutes } from './routes/actions';
 import { blobRoutes } from './routes/blobs';
 import { healthRoutes, healthSchema, type HealthChecks } from './routes/health';
+import { dataDirMinFreeMb } from '../domain/config/disk-guard';
 import { logRoutes, type LogFollowTimings } from './routes/logs';
 import { metricsRoutes } from './routes/metrics';
 import { API_SCHEMAS, BEARER, registerOpenApi } from './routes/openapi';
@@ -86,7 +87,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   // First, so that every route after it is in the OpenAPI document.
   registerOpenApi(app, { publicUrl: config.api.publicUrl, readsRequireToken: config.api.readsRequireToken });
-  void app.register(async (scope) => healthRoutes(scope, deps.health, { names: config.api.healthChecks }));
+  void app.register(async (scope) => healthRoutes(scope, deps.health, {
+    names: config.api.healthChecks, dataDir: { dir: config.dataDir, minFreeMb: dataDirMinFreeMb(config) },
+  }));
   void app.register(webhookRoutes, { config, intake: deps.intake, ...deps.webhooks });
   void app.register(repoRoutes, { config });
   void app.register(metricsRoutes, { config, guard: api.readGuard });

@@ -16,12 +16,12 @@ export class ProgressPrinter implements Progress {
 
   update(push: PushDetail): void {
     for (const b of push.builds) {
-      const key = `${b.state}:${b.attempt}`;
+      const key = `${b.state}:${b.attempt}:${b.note ?? ''}`;
       if (this.seen.get(b.id) === key) continue;
       this.seen.set(b.id, key);
       if (b.state === 'waiting' && b.attempt === 1) continue;
       const took = b.durationMs !== undefined ? ` in ${(b.durationMs / 1000).toFixed(1)} s` : '';
-      const why = b.error ? `: ${b.error.type}: ${b.error.message}` : b.blockedBy ? ` by ${b.blockedBy.join(', ')}` : '';
+      const why = b.error ? `: ${b.error.type}: ${b.error.message}` : b.blockedBy ? ` by ${b.blockedBy.join(', ')}` : b.note ? ` (${b.note})` : '';
       const cached = b.cached ? ' (reused)' : '';
       this.write(`${STATE_SYMBOL[b.state] ?? '?'} ${b.arch.padEnd(6)} ${b.source} ${b.version}: ${b.state}${cached}${took}${why}`);
     }

@@ -35,6 +35,8 @@ export interface BuildStatus {
   error?: { type: string; message: string };
   /** For a blocked build: the failed builds it waits on. */
   blockedBy?: string[];
+  /** Why a build that started does not run yet (for example: waiting for disk space). */
+  note?: string;
 }
 
 interface Entry {
@@ -47,6 +49,7 @@ interface Entry {
   cached?: boolean;
   artifacts?: BuiltArtifact[];
   error?: { type: string; message: string };
+  note?: string;
 }
 
 export type EntrySnapshot = Omit<Entry, 'build'> & { id: string };
@@ -61,7 +64,7 @@ export class BuildGraph {
     for (const { id, ...rest } of snapshot) {
       const entry = this.entries.get(id);
       // A build in flight when the history was cut restarts as waiting: its activity result went to the old run.
-      if (entry) Object.assign(entry, rest, rest.state === 'building' ? { state: 'waiting' } : {});
+      if (entry) Object.assign(entry, rest, rest.state === 'building' ? { state: 'waiting', note: undefined } : {});
     }
     for (const [id, state] of Object.entries(external)) this.external.set(id, state);
   }
@@ -110,20 +113,25 @@ export class BuildGraph {
 
   start(id: string, now: number): void {
     const e = this.must(id);
-    Object.assign(e, { state: 'building', startedAt: now, finishedAt: undefined, error: undefined });
+    Object.assign(e, { state: 'building', startedAt: now, finishedAt: undefined, error: undefined, note: undefined });
+  }
+
+  /** Says (or, with undefined, stops saying) why a started build does not run yet. */
+  note(id: string, text: string | undefined): void {
+    this.must(id).note = text;
   }
 
   succeed(id: string, now: number, result: { key: string; cached: boolean; artifacts: BuiltArtifact[] }): void {
-    Object.assign(this.must(id), { state: 'succeeded', finishedAt: now, ...result });
+    Object.assign(this.must(id), { state: 'succeeded', finishedAt: now, note: undefined, ...result });
   }
 
   fail(id: string, now: number, error: { type: string; message: string }): void {
-    Object.assign(this.must(id), { state: 'failed', finishedAt: now, error });
+    Object.assign(this.must(id), { state: 'failed', finishedAt: now, note: undefined, error });
   }
 
   cancel(id: string, now: number): void {
     const e = this.must(id);
-    if (e.state === 'building' || e.state === 'waiting') Object.assign(e, { state: 'cancelled', finishedAt: now });
+    if (e.state === 'building' || e.state === 'waiting') Object.assign(e, { state: 'cancelled', finishedAt: now, note: undefined });
   }
 
   /** Failed (or cancelled) builds go back to waiting, each one attempt further; `ids` narrows it. */
@@ -160,7 +168,7 @@ export class BuildGraph {
       id, source: e.build.source, version: e.build.version, arch: e.build.arch,
       state: blockedBy.length > 0 ? 'blocked' : e.state,
       attempt: e.attempt, startedAt: e.startedAt, finishedAt: e.finishedAt, key: e.key, cached: e.cached,
-      artifacts: e.artifacts, error: e.error, ...(blockedBy.length > 0 ? { blockedBy } : {}),
+      artifacts: e.artifacts, error: e.error, ...(blockedBy.length > 0 ? { blockedBy } : {}), ...(e.note ? { note: e.note } : {}),
     };
   }
 

@@ -15,6 +15,7 @@ export interface BuildLimitsInput {
   /** Optional: absent in pushes planned before Kiln had these limits (the build worker's defaults apply). */
   diskMb?: number;
   logMaxMb?: number;
+  minFreeMb?: number;
   network?: boolean;
   /** true: the push install-tests every build before it may publish. Absent in pushes planned before: no stage. */
   installTest?: boolean;

@@ -75,7 +75,7 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
       };
       // Pushes that began before builds went through the blob exchange replay (and end) as they were.
       const outcome = patched('builds-through-blobs')
-        ? await scope.run(() => buildOnce(request))
+        ? await scope.run(() => buildOnce(request, (note) => { graph.note(build.id, note); poke(); }))
         : await scope.run(() => (buildPackage as unknown as (r: BuildRequest) => Promise<BuildOutcome>)(request));
       await CancellationScope.nonCancellable(() => addToWip({ push, keys: [outcome.key] }));
       graph.succeed(build.id, Date.now(), { key: outcome.key, cached: outcome.cached, artifacts: outcome.artifacts });
@@ -92,13 +92,23 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
    * A key is built by its own workflow, `build/<key>`: when another push builds it right now, wait (with backoff) and
    * look again; once it is recorded, it is this push's too.
    */
-  async function buildOnce(request: BuildRequest): Promise<BuildOutcome> {
+  async function buildOnce(request: BuildRequest, note: (text: string | undefined) => void): Promise<BuildOutcome> {
     let looks = 0;
     let pause = 5;
-    for (;; looks++) {
+    let diskWaits = 0;
+    for (;;) {
       // The log says once that the build waits for another push's.
-      const prepared = await prepareBuild({ request, waiting: looks === 1 });
+      const prepared = await prepareBuild({ request, waiting: looks === 1, ...(diskWaits > 0 ? { diskWaits } : {}) });
       if (prepared.cached) return prepared.outcome;
+      if ('lowDisk' in prepared) {
+        // The data dir is below build.minFreeMb: not a failure, a wait, shown on the build until there is room.
+        note(`waiting for disk space: the data dir has ${prepared.lowDisk.freeMb} MiB free, below build.minFreeMb (${prepared.lowDisk.minFreeMb} MiB)`);
+        diskWaits++;
+        await sleep('30 seconds');
+        continue;
+      }
+      if (diskWaits > 0) { note(undefined); diskWaits = 0; }
+      looks++;
       try {
         return await executeChild(buildWorkflow, {
           workflowId: buildWorkflowId(prepared.key),

@@ -14,6 +14,8 @@ import { recipeArchive } from '../exchange/recipe-archive';
 import { wipView } from '../exchange/wip-view';
 import type { BuiltPackageEntry } from '../formats/format-io';
 import { ArtifactStore } from '../store/artifact-store';
+import { lowDisk } from '../store/disk-space';
+import { DEFAULT_BUILD } from '../../domain/config/defaults';
 import { publishedLane } from '../wip/published-lanes';
 import type { BuildRecord, BuildRequest, PreparedBuild, WorkerBuildResult } from './build-request';
 
@@ -21,7 +23,9 @@ import type { BuildRecord, BuildRequest, PreparedBuild, WorkerBuildResult } from
 // archive and the WIP view in the store, by digest. After: the uploaded results validated against the format and the
 // recipe (they are hostile), and the record written. The build worker in between sees only digests and the API.
 
-export async function prepareBuild(layout: DataLayout, request: BuildRequest, note: { waiting?: boolean } = {}): Promise<PreparedBuild> {
+export async function prepareBuild(
+  layout: DataLayout, request: BuildRequest, note: { waiting?: boolean; diskWaits?: number } = {},
+): Promise<PreparedBuild> {
   const image = builderImageTag(request.suite, request.arch, undefined, request.format);
   const key = buildKey(request, image);
   const existing = await readJsonIfExists<BuildRecord>(layout.buildRecord(key));
@@ -29,6 +33,17 @@ export async function prepareBuild(layout: DataLayout, request: BuildRequest, no
     await appendLog(layout, request, `kiln: ${request.source} ${request.version} (${request.arch}) was already built as ${key}; reusing it\n`);
     return { key, cached: true, outcome: outcome(existing, true) };
   }
+  // A build's results land in the data dir's store: with too little room it would fail half-written, or fill the
+  // disk for everyone. It waits instead, saying so in its log once (and again every 10 minutes it still waits).
+  const low = await lowDisk(layout.root, request.limits.minFreeMb ?? DEFAULT_BUILD.minFreeMb);
+  if (low) {
+    const waits = note.diskWaits ?? 0;
+    if (waits % 20 === 0) {
+      await appendLog(layout, request, `kiln: waiting for disk space: the data dir has ${low.freeMb} MiB free, below build.minFreeMb (${low.minFreeMb} MiB); the build starts once there is room\n`);
+    }
+    return { key, cached: false, lowDisk: low };
+  }
+  if ((note.diskWaits ?? 0) > 0) await appendLog(layout, request, 'kiln: the data dir has room again; the build starts\n');
   if (note.waiting) await appendLog(layout, request, `kiln: ${key} is being built by another push; waiting for it\n`);
   const format = formatOf(request.format);
   const recipe = await recipeArchive(layout, request.tree, request.treeHash);

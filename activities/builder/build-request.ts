@@ -10,6 +10,8 @@ export interface BuildLimits {
   /** Absent in requests of pushes planned before these limits existed: the defaults apply. */
   diskMb?: number;
   logMaxMb?: number;
+  /** Free space (MiB) the data dir must keep before the build may start; absent: the default. */
+  minFreeMb?: number;
   network?: boolean;
 }
 
@@ -53,4 +55,6 @@ export interface WorkerBuildResult {
 /** What preparing a build finds: the key already built (its outcome), or the inputs of a build to run. */
 export type PreparedBuild =
   | { key: string; cached: true; outcome: import('../../domain/build').BuildOutcome }
-  | { key: string; cached: false; build: WorkerBuildRequest };
+  | { key: string; cached: false; build: WorkerBuildRequest }
+  /** The data dir is below `build.minFreeMb`: the build does not start; the workflow looks again later. */
+  | { key: string; cached: false; lowDisk: { freeMb: number; minFreeMb: number } };

@@ -53,6 +53,8 @@ export interface BuildView {
   cached?: boolean;
   error?: { type: string; message: string };
   blockedBy?: string[];
+  /** Why a started build does not run yet (waiting for disk space). */
+  note?: string;
   artifacts?: Array<{ file: string; sha256: string; size: number; package: string; version: string; architecture: string }>;
   /** The build's install test, once the push reached that stage. */
   installTest?: Omit<InstallTestStatus, 'id' | 'source' | 'arch'>;
@@ -113,6 +115,7 @@ export function pushDetail(config: KilnConfig, view: PushStatusView): PushDetail
       cached: b.cached,
       error: b.error,
       blockedBy: b.blockedBy,
+      ...(b.note ? { note: b.note } : {}),
       artifacts: b.artifacts,
       installTest: testView(status.installTests?.find((t) => t.id === b.id)),
       logUrl: buildLogUrl(status.push, b.source, b.arch),

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { freeBytes } from '../../activities/store/disk-space';
 
 export interface HealthChecks {
   temporal(): Promise<void>;
@@ -8,6 +9,26 @@ export interface HealthChecks {
 interface CheckResult {
   ok: boolean;
   error?: string;
+}
+
+/** The data dir's free space against the threshold below which builds wait (build.minFreeMb). */
+interface DataDirResult extends CheckResult {
+  freeBytes?: number;
+  minFreeBytes: number;
+}
+
+async function dataDirCheck(dir: string, minFreeMb: number): Promise<DataDirResult> {
+  const minFreeBytes = minFreeMb * 1048576;
+  try {
+    const free = await freeBytes(dir);
+    if (free >= minFreeBytes) return { ok: true, freeBytes: free, minFreeBytes };
+    return {
+      ok: false, freeBytes: free, minFreeBytes,
+      error: `the data dir has ${Math.floor(free / 1048576)} MiB free, below build.minFreeMb (${minFreeMb} MiB): builds wait until there is room`,
+    };
+  } catch (err) {
+    return { ok: false, minFreeBytes, error: `cannot measure the data dir's free space: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }
 
 /** A check that has not answered by then counts as failed: /healthz itself must answer promptly. */
@@ -30,14 +51,14 @@ async function run(check: () => Promise<void>, timeoutMs: number): Promise<Check
 }
 
 /**
- * /healthz: 200 when Temporal and Docker (or the checks `names` lists, config `api.healthChecks`) answer, 503 naming
- * what does not. Each check's latency goes in the standard `Server-Timing` header (`temporal;dur=1.8, docker;dur=0.6`,
+ * /healthz: 200 when Temporal and Docker (or the checks `names` lists, config `api.healthChecks`) answer, and the data
+ * dir (`dataDir`, when given) has room for builds to start; 503 naming what does not. Each check's latency goes in the standard `Server-Timing` header (`temporal;dur=1.8, docker;dur=0.6`,
  * milliseconds), beside an unchanged body.
  */
 export function healthRoutes(
   app: FastifyInstance,
   checks: HealthChecks,
-  options: { timeoutMs?: number; names?: ReadonlyArray<keyof HealthChecks> } = {},
+  options: { timeoutMs?: number; names?: ReadonlyArray<keyof HealthChecks>; dataDir?: { dir: string; minFreeMb: number } } = {},
 ): void {
   const timeoutMs = options.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS;
   const names = options.names ?? ['temporal', 'docker'];
@@ -51,13 +72,17 @@ export function healthRoutes(
       },
     },
   }, async (_request, reply) => {
-    const results = await Promise.all(names.map((name) => run(checks[name], timeoutMs)));
-    const ok = results.every((r) => r.ok);
+    const [results, dataDir] = await Promise.all([
+      Promise.all(names.map((name) => run(checks[name], timeoutMs))),
+      options.dataDir ? dataDirCheck(options.dataDir.dir, options.dataDir.minFreeMb) : undefined,
+    ]);
+    const ok = results.every((r) => r.ok) && (dataDir?.ok ?? true);
     const timing = names.map((name, i) => `${name};dur=${results[i].ms.toFixed(1)};desc="${results[i].ok ? 'ok' : 'failed'}"`).join(', ');
-    const body = Object.fromEntries(names.map((name, i) => {
+    const body: Record<string, CheckResult> = Object.fromEntries(names.map((name, i) => {
       const { ms: _ms, ...result } = results[i];
       return [name, result];
     }));
+    if (dataDir) body.dataDir = dataDir;
     return reply.status(ok ? 200 : 503).header('server-timing', timing).header('cache-control', 'no-store')
       .send({ ok, checks: body });
   });
@@ -71,11 +96,18 @@ export const healthSchema = {
     ok: { type: 'boolean' },
     checks: {
       type: 'object',
-      properties: Object.fromEntries(['temporal', 'docker'].map((name) => [name, {
-        type: 'object',
-        required: ['ok'],
-        properties: { ok: { type: 'boolean' }, error: { type: 'string' } },
-      }])),
+      properties: {
+        ...Object.fromEntries(['temporal', 'docker'].map((name) => [name, {
+          type: 'object',
+          required: ['ok'],
+          properties: { ok: { type: 'boolean' }, error: { type: 'string' } },
+        }])),
+        dataDir: {
+          type: 'object',
+          required: ['ok', 'minFreeBytes'],
+          properties: { ok: { type: 'boolean' }, error: { type: 'string' }, freeBytes: { type: 'number' }, minFreeBytes: { type: 'number' } },
+        },
+      },
     },
   },
 } as const;

@@ -110,6 +110,7 @@ const buildSchema = {
     cached: { type: 'boolean' },
     error: { $ref: 'kiln-failure#' },
     blockedBy: { type: 'array', items: { type: 'string' } },
+    note: { type: 'string', description: 'Why a started build does not run yet (for example: waiting for disk space).' },
     artifacts: { type: 'array', items: artifactSchema },
     installTest: {
       type: 'object',

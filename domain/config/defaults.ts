@@ -23,6 +23,7 @@ export const DEFAULT_BUILD = {
   pids: 1024,
   diskMb: 10240,
   logMaxMb: 100,
+  minFreeMb: 2048,
   network: false,
   installTest: true,
 } as const;

@@ -20,6 +20,7 @@ const buildLimits = {
     // A build needs room for its toolchain's scratch files; below 64 MiB nothing real builds.
     diskMb: { type: 'integer', minimum: 64 },
     logMaxMb: { type: 'integer', minimum: 1, maximum: 10240 },
+    minFreeMb: { type: 'integer', minimum: 0 },
     network: { type: 'boolean' },
     installTest: { type: 'boolean' },
   },

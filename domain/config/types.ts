@@ -17,6 +17,8 @@ export interface BuildLimits {
   readonly diskMb: number;
   /** A build log longer than this is cut and the build fails (BuildLogTooLarge). */
   readonly logMaxMb: number;
+  /** Builds wait (they do not start) while the data dir has less free space than this (MiB); 0: never wait. */
+  readonly minFreeMb: number;
   /** true: the build step keeps a network (unsafe: a recipe can then reach anything the host can). */
   readonly network: boolean;
   /** true: every build's packages are install-tested (and the recipe's tests run) before the push may publish. */
@@ -146,6 +148,7 @@ export interface BuildLimitsInput {
   pids?: number;
   diskMb?: number;
   logMaxMb?: number;
+  minFreeMb?: number;
   network?: boolean;
   installTest?: boolean;
 }

@@ -21,6 +21,22 @@ describe('BuildGraph', () => {
     expect(g.stuck()).toBe(false);
   });
 
+  it('a note says why a started build does not run yet, until it is cleared or the build ends', () => {
+    const g = new BuildGraph([b('lib'), b('app')]);
+    g.start('lib/amd64', 1);
+    g.start('app/amd64', 1);
+    g.note('lib/amd64', 'waiting for disk space');
+    g.note('app/amd64', 'waiting for disk space');
+    expect(g.status('lib/amd64')).toMatchObject({ state: 'building', note: 'waiting for disk space' });
+    g.note('lib/amd64', undefined);
+    expect(g.status('lib/amd64')).not.toHaveProperty('note');
+    g.succeed('app/amd64', 2, ok);
+    expect(g.status('app/amd64')).not.toHaveProperty('note');
+    // Restored from a snapshot, a build in flight restarts as waiting, without its note.
+    g.note('lib/amd64', 'waiting for disk space');
+    expect(new BuildGraph([b('lib'), b('app')], g.snapshot()).status('lib/amd64')).toEqual(expect.not.objectContaining({ note: expect.anything() }));
+  });
+
   it('a failure blocks its dependents transitively and leaves the rest running', () => {
     const g = new BuildGraph([b('lib'), b('app', ['lib/amd64']), b('tool', ['app/amd64']), b('doc')]);
     g.start('lib/amd64', 1); g.fail('lib/amd64', 2, boom);

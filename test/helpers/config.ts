@@ -17,6 +17,8 @@ export interface TestTree {
    * npm start tests) turn it on, the others test other things and spare the containers.
    */
   installTest?: boolean;
+  /** build.minFreeMb; default 0 here (test data dirs share the run's disk; the low-disk test sets its own). */
+  minFreeMb?: number;
   /** The tree's `publish` block, as YAML flow (e.g. `{ keepSnapshots: 3 }`). */
   publish?: string;
 }
@@ -36,7 +38,7 @@ export function testConfig(trees: TestTree[], env: NodeJS.ProcessEnv = process.e
       '    distribution: bookworm',
       `    branches: [${(t.branches ?? ['main']).join(', ')}]`,
       `    architectures: [${(t.architectures ?? (t.format === 'pacman' ? ['x86_64'] : ['amd64', 'i386'])).join(', ')}]`,
-      `    build: { concurrency: ${t.concurrency ?? 2}, timeoutMinutes: 10, memoryMb: 1024, cpus: 1, installTest: ${t.installTest ?? false} }`,
+      `    build: { concurrency: ${t.concurrency ?? 2}, timeoutMinutes: 10, memoryMb: 1024, cpus: 1, installTest: ${t.installTest ?? false}, minFreeMb: ${t.minFreeMb ?? 0} }`,
       ...(t.webhookSecretEnv ? [`    webhook: { secretEnv: ${t.webhookSecretEnv} }`] : []),
       ...(t.publish ? [`    publish: ${t.publish}`] : []),
     ]),

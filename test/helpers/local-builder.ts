@@ -55,6 +55,7 @@ export async function localBuilder(root: string, trees: Record<string, { branche
     async build(request, hooks) {
       const prepared = await prepareBuild(layout, request);
       if (prepared.cached) return prepared.outcome;
+      if ('lowDisk' in prepared) throw new Error(`the test data dir is low on disk: ${JSON.stringify(prepared.lowDisk)}`);
       const result = await runBuild(exchange, prepared.build, hooks);
       return recordBuild(layout, request, result);
     },

@@ -105,7 +105,10 @@ export const CLIENT_JS = String.raw`'use strict';
       // An install test's line is laid out by the server: a change of it fetches the page again.
       var test = cell && cell.querySelector('.cell-test');
       var testState = test ? test.getAttribute('data-test-state') : undefined;
-      return cell && laidOut(cell.getAttribute('data-state')) === laidOut(b.state) && testState === (b.installTest ? b.installTest.state : undefined);
+      // ...and so does a note's (a build waiting for disk space) coming or going.
+      var note = cell && cell.querySelector('.cell-note');
+      return cell && laidOut(cell.getAttribute('data-state')) === laidOut(b.state) && testState === (b.installTest ? b.installTest.state : undefined)
+        && (note ? note.textContent : undefined) === (b.note || undefined);
     }) && push.state === root.getAttribute('data-push-state') && String(push.running) === root.getAttribute('data-running');
     builds.forEach(function (b) {
       var cell = cells[b.source + '/' + b.arch];

@@ -43,6 +43,7 @@ table.grid td.cell a { color: inherit; text-decoration: none; font-weight: 600; 
 table.grid td.cell a:hover, table.grid td.cell a:focus { text-decoration: underline; }
 table.grid .cell-time { font-weight: 400; color: var(--muted); margin-left: 0.3rem; }
 table.grid .cell-test { display: block; font-size: 0.85em; }
+table.grid .cell-note { display: block; font-size: 0.85em; }
 table.grid .cell-test.tone-bad { font-weight: 600; } table.grid .cell-test.tone-ok { color: var(--muted); }
 table.grid td.none { color: var(--muted); }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; margin: 0.5rem 0; }

@@ -38,6 +38,7 @@ ${b ? html`<dl class="facts">
 ${b.key ? html`<dt>Build key</dt><dd class="mono">${b.key}</dd>` : ''}
 </dl>
 ${b.error ? notice(html`<code>${b.error.type}</code> ${b.error.message}`, 'error') : ''}
+${b.note ? notice(`Not started yet: ${b.note}.`) : ''}
 ${b.state === 'blocked' ? notice(`Blocked: waits for ${(b.blockedBy ?? []).join(', ') || 'a failed build'}.`) : ''}` : notice('This package is not (yet) in the push\'s plan for this architecture.')}
 <h2>Log</h2>
 <p class="actions"><a href="${v.apiUrl}" data-testid="raw-log">Whole log (plain text)</a></p>

@@ -91,7 +91,7 @@ ${arches.map((arch) => {
       })
       : '';
     return html`<td class="cell tone-${buildTone(b.state)}" data-testid="build-${source}-${arch}" data-build="${source}/${arch}" data-state="${b.state}">
-<a href="${uiLinks.buildLog(ref, source, arch)}" aria-label="${source} on ${arch}: ${b.state}, log"><span class="cell-state">${b.state}${b.attempt > 1 ? ` (attempt ${b.attempt})` : ''}</span><span class="cell-time"${b.startedAt !== undefined ? html` data-started="${b.startedAt}"` : ''}${b.finishedAt !== undefined ? html` data-finished="${b.finishedAt}"` : ''}>${elapsed(b.startedAt, b.finishedAt)}</span></a>${installTestLine(b)}${b.cached ? html` <span class="muted" title="built before, reused">cached</span>` : ''}${retry}</td>`;
+<a href="${uiLinks.buildLog(ref, source, arch)}" aria-label="${source} on ${arch}: ${b.state}, log"><span class="cell-state">${b.state}${b.attempt > 1 ? ` (attempt ${b.attempt})` : ''}</span><span class="cell-time"${b.startedAt !== undefined ? html` data-started="${b.startedAt}"` : ''}${b.finishedAt !== undefined ? html` data-finished="${b.finishedAt}"` : ''}>${elapsed(b.startedAt, b.finishedAt)}</span></a>${b.note ? html`<span class="cell-note muted" data-testid="note-${source}-${arch}">${b.note}</span>` : ''}${installTestLine(b)}${b.cached ? html` <span class="muted" title="built before, reused">cached</span>` : ''}${retry}</td>`;
   })}
 </tr>`)}
 </tbody></table></div>`;

@@ -141,6 +141,15 @@ describe('push page', () => {
     expect(done).not.toContain('data-running-since');
   });
 
+  it('says on the cell and on the build\'s page why a started build does not run yet (escaped)', async () => {
+    const body = (await get(`/pushes/ports/release%2F1.x/${COMMITS.building}`)).body;
+    expect(body).toContain('data-testid="note-hello-amd64">waiting for disk space: the data dir has 900 MiB free, below build.minFreeMb (2048 MiB) &lt;script&gt;');
+    expect(body).not.toContain('data-testid="note-hello-i386"');
+    const page = (await get(`/pushes/ports/release%2F1.x/${COMMITS.building}/logs/hello/amd64`)).body;
+    expect(page).toContain('Not started yet: waiting for disk space: the data dir has 900 MiB free');
+    expect(page).not.toContain(EVIL);
+  });
+
   it('escapes what builds and requesters wrote', async () => {
     const body = (await get(failedPush)).body;
     expect(body).toContain('dpkg-buildpackage exited 2 &lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;');

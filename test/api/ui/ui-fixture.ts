@@ -67,7 +67,8 @@ export const RECORDS: Record<keyof typeof COMMITS, PushStatus> = {
     build('libfoo', 'amd64', 'succeeded'), build('libfoo', 'i386', 'succeeded'),
   ], { startedAt: T0 + 3_600_000, requestedBy: `api:<img src=x onerror="alert(1)">` }),
   building: pushStatus(PUSHES.building, 'building', [
-    build('hello', 'amd64', 'building'), build('hello', 'i386', 'waiting'),
+    build('hello', 'amd64', 'building', { note: `waiting for disk space: the data dir has 900 MiB free, below build.minFreeMb (2048 MiB) ${EVIL}` }),
+    build('hello', 'i386', 'waiting'),
   ], { startedAt: T0 + 1_800_000 }),
 };
 

@@ -26,7 +26,7 @@ describe('loadConfig: the minimal file', () => {
       api: { port: 8080, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:8080', readsRequireToken: false, healthChecks: ['temporal', 'docker'], blobMaxMb: 8192 },
       temporal: { address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://127.0.0.1:8233', embedded: true },
       signer: { keysDir: path.join(dir, 'keys'), passwordDir: path.join(dir, 'keys'), signaturesPerMinute: 60 },
-      build: { concurrency: 2, timeoutMinutes: 60, memoryMb: 2048, cpus: 1, pids: 1024, diskMb: 10240, logMaxMb: 100, network: false, installTest: true },
+      build: { concurrency: 2, timeoutMinutes: 60, memoryMb: 2048, cpus: 1, pids: 1024, diskMb: 10240, logMaxMb: 100, minFreeMb: 2048, network: false, installTest: true },
       trees: [{
         name: 'example',
         url: path.join(dir, 'examples', 'ports'),
@@ -34,7 +34,7 @@ describe('loadConfig: the minimal file', () => {
         distribution: 'bookworm',
         branches: ['main'],
         architectures: ['amd64', 'i386'],
-        build: { concurrency: 2, timeoutMinutes: 60, memoryMb: 2048, cpus: 1, pids: 1024, diskMb: 10240, logMaxMb: 100, network: false, installTest: true },
+        build: { concurrency: 2, timeoutMinutes: 60, memoryMb: 2048, cpus: 1, pids: 1024, diskMb: 10240, logMaxMb: 100, minFreeMb: 2048, network: false, installTest: true },
         publish: { suites: { main: 'main' }, keepSnapshots: 10, targets: [] },
       }],
     });
@@ -76,7 +76,7 @@ describe('parseConfig: every field', () => {
     dataDir: '/var/lib/kiln',
     api: { port: 9000, host: '0.0.0.0', publicUrl: 'https://kiln.example.com/' },
     temporal: { address: 'temporal.internal:7233', namespace: 'kiln', uiUrl: 'https://temporal.example.com', embedded: false },
-    build: { concurrency: 4, timeoutMinutes: 120, memoryMb: 4096, cpus: 2, pids: 2048, diskMb: 2048, logMaxMb: 5, network: true, installTest: false },
+    build: { concurrency: 4, timeoutMinutes: 120, memoryMb: 4096, cpus: 2, pids: 2048, diskMb: 2048, logMaxMb: 5, minFreeMb: 512, network: true, installTest: false },
     trees: [
       { ...minimal().trees[0], name: 'main-tree', url: 'https://git.example.com/ports.git', branches: ['main', 'release/1.x'],
         architectures: ['i386', 'amd64'], build: { memoryMb: 8192, cpus: 0.5 } },
@@ -114,7 +114,7 @@ describe('parseConfig: every field', () => {
   });
 
   it('merges per-tree build overrides into the global limits', () => {
-    expect(findTree(config, 'main-tree').build).toEqual({ concurrency: 4, timeoutMinutes: 120, memoryMb: 8192, cpus: 0.5, pids: 2048, diskMb: 2048, logMaxMb: 5, network: true, installTest: false });
+    expect(findTree(config, 'main-tree').build).toEqual({ concurrency: 4, timeoutMinutes: 120, memoryMb: 8192, cpus: 0.5, pids: 2048, diskMb: 2048, logMaxMb: 5, minFreeMb: 512, network: true, installTest: false });
     expect(findTree(config, 'scp').build).toEqual(full.build);
   });
 
