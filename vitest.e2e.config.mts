@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 // `npm run test:e2e`: the heaviest end-to-end checks, in test/e2e/, which `npm test` leaves out (vitest.config.mts) to
-// stay within its time budget: the docker-compose deployment on the real Temporal server, and the emulated arm64 push.
+// stay within its 25-minute budget: the docker-compose deployment on the real Temporal server, the emulated arm64
+// push, the web UI in Chromium against a whole `npm start`, and the crash-and-resume scenarios. `.ci/run` runs both.
 // The same global setup as the integration project (one Temporal dev server for the files that use one; the compose
 // stack brings its own server). One file at a time, tests in order: each is big for 2 cores.
 if (!process.env.KILN_TEST_TMPDIR) {
@@ -19,7 +20,7 @@ export default defineConfig({
     name: 'e2e',
     include: ['test/e2e/**/*.e2e.test.ts'],
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 3_600_000,
+    testTimeout: 900_000,
     hookTimeout: 1_200_000,
     fileParallelism: false,
     sequence: { concurrent: false },
