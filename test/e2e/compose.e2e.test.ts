@@ -14,7 +14,7 @@ import { freePort } from '../helpers/ports';
 // cache dir, PostgreSQL password and worker token, and host ports of its own. It checks that the stack's Temporal is
 // the real server on PostgreSQL (no dev server), that the schema and namespace jobs are idempotent, that the Temporal
 // UI, the API and every worker are healthy, then pushes the example tree and expects it published for amd64, i386 and
-// arm64 while PostgreSQL and then Temporal are restarted mid-push. `docker-compose down -v` at the end, whatever
+// arm64 while PostgreSQL, Temporal, then each of Kiln's services (a build worker included) are restarted mid-push. `docker-compose down -v` at the end, whatever
 // happened. Needs root, the Docker engine with the builder images, and docker-compose (npm run setup).
 
 const COMPOSE_FILE = path.join(PROJECT_ROOT, 'docker-compose.yml');
@@ -236,9 +236,12 @@ describe('docker-compose deployment, end to end', () => {
     }
   }, 900_000);
 
-  it('pushes the example tree and publishes it for amd64, i386 and arm64, through restarts of PostgreSQL and Temporal mid-push', async () => {
+  it('pushes the example tree and publishes it for amd64, i386 and arm64, through a restart of every service mid-push', async () => {
     await waitReady([...LONG_RUNNING], 300_000);
-    must(await compose(['exec', '-T', 'orchestrator', 'kiln', 'tokens', 'create', 'e2e', '--save']), 'kiln tokens create --save');
+    // The operator's CLI runs on the host against the published API port: a `compose exec` into a service would die
+    // with that service's restart below.
+    const apiToken = must(await compose(['exec', '-T', 'orchestrator', 'kiln', 'tokens', 'create', 'e2e']), 'kiln tokens create').stdout.trim();
+    expect(apiToken).toMatch(/^kiln_\S+$/);
 
     // Every build worker stays healthy all along, busy ones included (all slots taken: no poller in Temporal's list,
     // none at all right after Temporal's restart; the worker's status file says it is busy).
@@ -255,7 +258,8 @@ describe('docker-compose deployment, end to end', () => {
     })();
     let pushed: Run;
     try {
-      const push = compose(['exec', '-T', 'orchestrator', 'kiln', 'push', 'example', '--wait', '--json'], 3_600_000);
+      const cliEnv = { PATH: process.env.PATH, HOME: tmp, KILN_CLI_CONFIG: path.join(tmp, 'cli.yaml'), KILN_API_URL: `http://127.0.0.1:${apiPort}`, KILN_API_TOKEN: apiToken };
+      const push = run(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'kiln.js'), 'push', 'example', '--wait', '--json'], cliEnv, 3_600_000);
       // Mid-push: once it builds, restart the database, then the server, each back to healthy before the next.
       const deadline = Date.now() + 300_000;
       let state = '';
@@ -270,6 +274,12 @@ describe('docker-compose deployment, end to end', () => {
       await waitReady(['postgres', 'temporal'], 180_000);
       must(await compose(['restart', 'temporal']), 'restart temporal');
       await waitReady(['temporal'], 180_000);
+      // ...and each of Kiln's own: the orchestrator, the API (the build workers' exchange), the signer, and a build
+      // worker with builds in flight (its SIGTERM kills their containers; Temporal retries them on the new worker).
+      for (const service of ['orchestrator', 'api', 'signer', 'build-amd64']) {
+        must(await compose(['restart', service]), `restart ${service}`);
+        await waitReady([service], 180_000);
+      }
 
       pushed = await push;
     } finally {
