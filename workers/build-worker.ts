@@ -34,6 +34,9 @@ export async function createBuildWorker(options: BuildWorkerOptions): Promise<Wo
     taskQueue: buildTaskQueue(options.arch),
     activities: createBuildActivities({ exchange: { client, cache } }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentBuilds ?? 2,
+    // A build heartbeats every 5 s, but the SDK sends at most one heartbeat per 0.8 × the 60 s heartbeat timeout:
+    // a cancel (which the worker learns from a heartbeat's answer) would reach the build up to 48 s late.
+    maxHeartbeatThrottleInterval: '5 seconds',
     interceptors: { activity: [observeActivities({ build: options.metrics ? { arch: options.arch, metrics: options.metrics } : undefined })] },
   });
 }
