@@ -25,6 +25,9 @@ export class BlobTooLargeError extends Error {
   }
 }
 
+/** The sync running (or last queued) per mirror folder. */
+const syncing = new Map<string, Promise<void>>();
+
 /**
  * A bare mirror of a ports tree under the data dir: fetched on every plan, read at exact commits, never checked out.
  */
@@ -35,8 +38,23 @@ export class TreeMirror {
     return simpleGit({ baseDir: this.dir, timeout: { block: 300_000 } });
   }
 
-  /** Clone on first use, fetch afterwards (all branches, pruned): idempotent. */
+  /**
+   * Clone on first use, fetch afterwards (all branches, pruned): idempotent. One sync of a mirror at a time in this
+   * process (the orchestrator owns the data dir): pushes of several branches plan at once, and two first clones into
+   * one temporary folder, or a fetch racing a clone, left a mirror without the pushed commit (COMMIT_UNKNOWN).
+   */
   async sync(): Promise<void> {
+    const before = syncing.get(this.dir) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(() => this.syncNow());
+    syncing.set(this.dir, mine);
+    try {
+      await mine;
+    } finally {
+      if (syncing.get(this.dir) === mine) syncing.delete(this.dir);
+    }
+  }
+
+  private async syncNow(): Promise<void> {
     if (!fs.existsSync(path.join(this.dir, 'HEAD'))) {
       const tmp = `${this.dir}.${process.pid}.tmp`;
       await fs.promises.rm(tmp, { recursive: true, force: true });
