@@ -16,6 +16,29 @@ export async function pushStatusText(client: Client, workflowId: string): Promis
   }
 }
 
+/**
+ * Every running workflow of the namespace with what it waits on (pending activities with attempt, state and last
+ * failure; pending children): where a push that did not finish stood, for failure messages.
+ */
+export async function openWorkflowsText(client: Client, limit = 40): Promise<string> {
+  const lines: string[] = [];
+  try {
+    for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
+      if (lines.length >= limit) { lines.push('(more not shown)'); break; }
+      const { raw } = await client.workflow.getHandle(wf.workflowId, wf.runId).describe();
+      const waits = [
+        ...(raw.pendingActivities ?? []).map((a) => `activity ${a.activityType?.name} #${a.activityId} state ${a.state} attempt ${a.attempt}`
+          + (a.lastWorkerIdentity ? ` on ${a.lastWorkerIdentity}` : '') + (a.lastFailure?.message ? ` last failure: ${a.lastFailure.message}` : '')),
+        ...(raw.pendingChildren ?? []).map((c) => `child ${c.workflowId}`),
+      ];
+      lines.push(`${wf.workflowId} (${wf.type}, since ${wf.startTime.toISOString()})${waits.length ? `\n    ${waits.join('\n    ')}` : ': no pending activity or child'}`);
+    }
+  } catch (err) {
+    lines.push(`(could not list workflows: ${String(err)})`);
+  }
+  return lines.join('\n') || '(no running workflow)';
+}
+
 /** The push's result, waiting through a workflow that is not started yet or a server that was just restarted. */
 export async function pushResultOf(client: Client, workflowId: string, timeoutMs: number): Promise<PushResult> {
   const deadline = Date.now() + timeoutMs;
@@ -34,5 +57,6 @@ export async function pushResultOf(client: Client, workflowId: string, timeoutMs
       clearTimeout(timer);
     }
   }
-  throw new Error(`push ${workflowId} did not finish within ${timeoutMs} ms (${String(lastError)}); status: ${await pushStatusText(client, workflowId)}`);
+  throw new Error(`push ${workflowId} did not finish within ${timeoutMs} ms (${String(lastError)}); status: ${await pushStatusText(client, workflowId)}\n`
+    + `running workflows:\n${await openWorkflowsText(client)}`);
 }

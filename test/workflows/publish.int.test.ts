@@ -10,12 +10,12 @@ import { requestRollback } from '../../api/intake/request-rollback';
 import type { KilnConfig } from '../../domain/config';
 import { DataLayout } from '../../domain/data-layout';
 import type { SnapshotManifest } from '../../domain/publish/snapshot-manifest';
-import type { pushWorkflow } from '../../workflows/push';
 import { APT_REFUSAL, APT_TEST_KEYRING, aptInstall, aptUpdate, type AptArch } from '../helpers/apt-client';
 import { testConfig } from '../helpers/config';
 import { writeFixturePackage } from '../helpers/deb-fixtures';
 import { runKiln, type RunningKiln } from '../helpers/kiln-workers';
 import { PortsRepo } from '../helpers/ports-repo';
+import { pushResultOf } from '../helpers/push-result';
 import { RepoReader } from '../helpers/repo-reader';
 import { connectToTestServer, type TemporalTestContext } from '../helpers/temporal';
 
@@ -70,14 +70,10 @@ describe('publishing a push', () => {
   const repoUrl = () => `${baseUrl}/repos/${tree()}/main`;
   const manifest = (n: number): SnapshotManifest => JSON.parse(fs.readFileSync(path.join(repoDir(), 'snapshots', String(n).padStart(6, '0'), 'kiln-manifest.json'), 'utf8'));
 
+  /** The push's result; if it does not finish in 4 minutes, the error says where it and every workflow stood. */
   async function pushAndWait(commit: string) {
     const { workflowId } = await requestPush(t.client, { tree: tree(), branch: 'main', commit }, 'test');
-    for (let i = 0; ; i++) {
-      try { return await t.client.workflow.getHandle<typeof pushWorkflow>(workflowId).result(); } catch (err) {
-        if (i > 50 || !/not found/i.test(String(err))) throw err;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    return pushResultOf(t.client, workflowId, 240_000);
   }
 
   async function keyring(): Promise<Buffer> {
