@@ -11,7 +11,7 @@ import { formatIO } from '../formats/registry';
 import {
   parseSnapshotDirName, snapshotDirName, type SnapshotManifest, type SnapshotSource,
 } from '../../domain/publish/snapshot-manifest';
-import { hardLink } from '../store/hard-link';
+import { hardLinkAll } from '../store/hard-link';
 
 export const MANIFEST = 'kiln-manifest.json';
 export const PUBLIC_KEYS = { openpgp: 'kiln-archive-keyring.gpg', minisign: 'minisign.pub', fingerprint: 'kiln-archive-key.fingerprint' } as const;
@@ -112,15 +112,15 @@ export class BranchRepo {
     const base = baseNumber === undefined ? undefined : await this.manifest(baseNumber);
     const sources = await request.sources(base);
 
-    for (const source of sources) {
-      for (const a of source.artifacts) {
-        const stored = path.join(this.layout.store, a.sha256);
-        if (!fs.existsSync(stored)) {
-          throw new KilnError('SNAPSHOT_ARTIFACT_MISSING', `${a.file} (${a.sha256}) is not in the artifact store`);
-        }
-        await hardLink(stored, pathInside(staging, a.pool));
-      }
-    }
+    const artifacts = sources.flatMap((source) => source.artifacts);
+    const byStored = new Map(artifacts.map((a) => [path.join(this.layout.store, a.sha256), a]));
+    await hardLinkAll(
+      artifacts.map((a) => ({ source: path.join(this.layout.store, a.sha256), target: pathInside(staging, a.pool) })),
+      (stored) => {
+        const a = byStored.get(stored)!;
+        return new KilnError('SNAPSHOT_ARTIFACT_MISSING', `${a.file} (${a.sha256}) is not in the artifact store`);
+      },
+    );
 
     const indexer = formatIO(request.format).snapshotIndex;
     const { releaseDir, files, databases } = await indexer.write({
@@ -188,20 +188,34 @@ export class BranchRepo {
     await fsyncDir(this.dir);
   }
 
-  /** Keep the newest `keep` snapshots and the current one; remove leftovers of interrupted publishes before it. */
+  /**
+   * Keep the newest `keep` snapshots and the current one; remove leftovers of interrupted publishes before it. A
+   * removed snapshot is renamed aside first (one rename: gone for readers and listings at once) and deleted after the
+   * call returns: deleting tens of thousands of pool links took longer than the whole rest of a publish. Folders
+   * renamed aside by a process that died before deleting them go with the next prune.
+   */
   async prune(keep: number): Promise<number[]> {
     const current = this.currentNumber();
     const all = this.snapshots();
     const removed = all.slice(0, Math.max(0, all.length - keep)).filter((n) => n !== current);
-    for (const n of removed) await fs.promises.rm(this.snapshotDir(n), { recursive: true, force: true });
+    for (const n of removed) {
+      await fs.promises.rename(this.snapshotDir(n), path.join(this.snapshotsDir, `.${snapshotDirName(n)}.removed`));
+    }
+    const aside: string[] = [];
     for (const name of fs.existsSync(this.snapshotsDir) ? fs.readdirSync(this.snapshotsDir) : []) {
       const staged = /^\.(\d+)\.staging$/.exec(name);
-      if (staged && current !== undefined && Number(staged[1]) <= current) {
-        await fs.promises.rm(path.join(this.snapshotsDir, name), { recursive: true, force: true });
-      }
+      if (staged && current !== undefined && Number(staged[1]) <= current) aside.push(name);
+      if (/^\.\d+\.removed$/.test(name)) aside.push(name);
     }
+    if (removed.length) await fsyncDir(this.snapshotsDir);
+    if (aside.length) void removeAll(aside.map((name) => path.join(this.snapshotsDir, name)));
     return removed;
   }
+}
+
+/** Delete folders in the background; one that fails (or a crash meanwhile) is retried by the next prune. */
+async function removeAll(dirs: string[]): Promise<void> {
+  for (const dir of dirs) await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
 }
 
 export function sha256(data: Buffer | string): string {
