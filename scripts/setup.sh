@@ -15,7 +15,8 @@ apt_packages=(docker.io btrfs-progs iptables procps debootstrap minisign gnupg a
   pacman-package-manager makepkg libarchive-tools zstd  # the pacman format on the host: repo-add, reading packages
   qemu-user-static binfmt-support  # arm64 builds, emulated
   docker-compose  # the docker-compose deployment and its end-to-end test (npm run test:e2e)
-  chromium fonts-dejavu-core)  # chromium: the web UI's browser test (driven by playwright-core)
+  chromium fonts-dejavu-core  # chromium: the web UI's browser test (driven by playwright-core)
+  reprepro)  # npm run bench compares publishing with it (apt-ftparchive and dpkg-scanpackages come with apt-utils, dpkg-dev)
 
 step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
