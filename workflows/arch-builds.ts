@@ -151,13 +151,15 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
         void runBuild(next);
       }
       const state: ArchState = graph.complete() ? 'succeeded' : graph.stuck() ? 'failed' : 'building';
+      // Pushes that ran before this fix replay as they ran (both changes below are behind it).
+      const endsOnReported = patched('arch-ends-on-reported-state');
       // A complete arch says so even when a newer push is stopping it: the push waits for every arch's final state.
-      await report(stopping && inFlight.size === 0 && state !== 'succeeded' ? undefined : state);
+      await report(stopping && inFlight.size === 0 && !(endsOnReported && state === 'succeeded') ? undefined : state);
       // End on the state just reported, not on the graph now: the last build may have finished while report() awaited
       // its signals, and ending then left the push without that build's status and without `succeeded`, waiting
       // forever (found by the orchestration benchmark; the cause of pushes that built everything and never
-      // published). The next turn reports it, then ends. Pushes that ran before replay as they ran.
-      if (patched('arch-ends-on-reported-state') ? state === 'succeeded' : graph.complete()) return { arch, outcome: 'succeeded' };
+      // published). The next turn reports it, then ends.
+      if (endsOnReported ? state === 'succeeded' : graph.complete()) return { arch, outcome: 'succeeded' };
       if (stopping && inFlight.size === 0) {
         await report('superseded');
         return { arch, outcome: 'superseded' };
