@@ -4,6 +4,7 @@ import { writeJsonAtomic } from '../domain/atomic-file';
 import type { DataLayout, PushRef } from '../domain/data-layout';
 import type { Plan, PushStatus } from '../domain/push';
 import { planPush } from './plan/plan-push';
+import { createGcActivities } from './gc/gc-activities';
 import { createPublishActivities } from './publish/publish-activities';
 import { WipKey } from './wip/wip-key';
 import { WipRepo } from './wip/wip-repo';
@@ -24,6 +25,7 @@ export function createOrchestratorActivities({ config, layout }: OrchestratorDep
   const wipKey = new WipKey(layout.wipKeyDir);
   return {
     ...createPublishActivities({ config, layout }),
+    ...createGcActivities({ config, layout }),
 
     async planPush({ push }: { push: PushRef }): Promise<Plan> {
       const beat = setInterval(() => Context.current().heartbeat(), 10_000);

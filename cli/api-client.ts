@@ -32,8 +32,9 @@ export class ApiClient {
     return json<T>(await this.request('GET', path, { query }));
   }
 
-  async post<T>(path: string, body?: unknown): Promise<T> {
-    return json<T>(await this.request('POST', path, { body }));
+  /** `untimed`: for an action the API answers only once it is done (garbage collection). */
+  async post<T>(path: string, body?: unknown, options: { untimed?: boolean } = {}): Promise<T> {
+    return json<T>(await this.request('POST', path, { body, untimed: options.untimed }));
   }
 
   async text(path: string, query?: Query): Promise<string> {

@@ -1,6 +1,7 @@
 import { KilnError } from '../domain/errors';
 import { CliError, EXIT, usageError } from './cli-error';
 import { newContext, type Command, type CommandContext } from './command';
+import { gcCommand } from './commands/gc';
 import { keysCommand } from './commands/keys';
 import { loginCommand } from './commands/login';
 import { logsCommand } from './commands/logs';
@@ -15,7 +16,7 @@ import { Output, type CliIo } from './io';
 // `kiln <command> ...`: finds the command, runs it, and turns whatever went wrong into `kiln: CODE: message` on
 // stderr (with --json, also {"error": {...}} on stdout) and a stable exit code.
 
-const API_COMMANDS = [pushCommand, statusCommand, pushesCommand, logsCommand, retryCommand, cancelCommand, rollbackCommand, loginCommand];
+const API_COMMANDS = [pushCommand, statusCommand, pushesCommand, logsCommand, retryCommand, cancelCommand, rollbackCommand, gcCommand, loginCommand];
 const SERVER_COMMANDS = [keysCommand, tokensCommand];
 const COMMANDS = new Map<string, Command>([...API_COMMANDS, ...SERVER_COMMANDS].map((c) => [c.name, c]));
 

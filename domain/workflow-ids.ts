@@ -38,3 +38,11 @@ export function rollbackRequestId(tree: string, branch: string, workflowId: stri
 export function buildWorkflowId(key: string): string {
   return `build/${key}`;
 }
+
+/** The schedule that runs garbage collection every retention.gcEveryHours. */
+export const GC_SCHEDULE_ID = 'kiln-gc';
+
+/** A collection an operator asked for (`kiln gc`): one at a time, so a second request joins the running one. */
+export function gcWorkflowId(dryRun: boolean): string {
+  return dryRun ? 'gc/dry-run' : 'gc/manual';
+}

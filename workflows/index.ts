@@ -6,3 +6,4 @@ export { archBuildWorkflow } from './arch-builds';
 export { publishWorkflow } from './publish';
 export { rollbackWorkflow } from './rollback';
 export { buildWorkflow } from './build';
+export { gcWorkflow } from './gc';

@@ -14,6 +14,7 @@ import { recipeArchive } from '../exchange/recipe-archive';
 import { wipView } from '../exchange/wip-view';
 import type { BuiltPackageEntry } from '../formats/format-io';
 import { ArtifactStore } from '../store/artifact-store';
+import { touch } from '../gc/disk-usage';
 import { lowDisk } from '../store/disk-space';
 import { DEFAULT_BUILD } from '../../domain/config/defaults';
 import { publishedLane } from '../wip/published-lanes';
@@ -30,6 +31,8 @@ export async function prepareBuild(
   const key = buildKey(request, image);
   const existing = await readJsonIfExists<BuildRecord>(layout.buildRecord(key));
   if (existing) {
+    // Reused: garbage collection keeps records used within retention.logsDays (and since a running push started).
+    await touch(layout.buildRecord(key));
     await appendLog(layout, request, `kiln: ${request.source} ${request.version} (${request.arch}) was already built as ${key}; reusing it\n`);
     return { key, cached: true, outcome: outcome(existing, true) };
   }

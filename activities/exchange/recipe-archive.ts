@@ -6,6 +6,7 @@ import { readJsonIfExists, writeJsonAtomic } from '../../domain/atomic-file';
 import type { BlobRef } from '../../domain/build-exchange';
 import type { DataLayout } from '../../domain/data-layout';
 import { ArtifactStore } from '../store/artifact-store';
+import { touch } from '../gc/disk-usage';
 
 const exec = promisify(execFile);
 
@@ -18,7 +19,10 @@ export async function recipeArchive(layout: DataLayout, tree: string, treeHash: 
   const record = `${layout.recipe(tree, treeHash)}.archive.json`;
   const store = new ArtifactStore(layout.store);
   const known = await readJsonIfExists<BlobRef>(record);
-  if (known && await store.has(known.sha256)) return known;
+  if (known && await store.keep(known.sha256)) {
+    await touch(record); // in use: garbage collection keeps the export and its archive
+    return known;
+  }
   const dir = layout.recipe(tree, treeHash);
   if (!fs.existsSync(dir)) throw new Error(`recipe ${dir} is missing (the plan exports it before builds start)`);
   const tmp = `${dir}.${crypto.randomBytes(6).toString('hex')}.tar`;

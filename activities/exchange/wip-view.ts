@@ -56,6 +56,6 @@ async function stored(store: ArtifactStore, file: string, viewPath: string): Pro
     digests.set(id, sha256);
   }
   // Packages are in the store already (the lane links them); indexes and the keyring are added.
-  if (!(await store.has(sha256))) await store.add(file);
+  if (!(await store.keep(sha256))) await store.add(file);
   return { path: viewPath, sha256, size: stat.size };
 }

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { simpleGit, type SimpleGit } from 'simple-git';
+import { touch } from '../gc/disk-usage';
 
 export interface TreeListing {
   /** directory path → git tree hash */
@@ -146,7 +147,10 @@ export class TreeMirror {
 
   /** Export a package directory by tree hash: content-addressed, so exported once and shared by every push. */
   async exportTree(treeHash: string, target: string): Promise<void> {
-    if (fs.existsSync(target)) return;
+    if (fs.existsSync(target)) {
+      await touch(target); // reused by this push: garbage collection keeps exports used lately
+      return;
+    }
     const tmp = `${target}.${process.pid}.tmp`;
     await fs.promises.rm(tmp, { recursive: true, force: true });
     await fs.promises.mkdir(tmp, { recursive: true });

@@ -34,7 +34,7 @@ export class ArtifactStore {
     const sha256 = await sha256File(file);
     const target = this.pathOf(sha256);
     const size = (await fs.promises.stat(file)).size;
-    if (!fs.existsSync(target)) {
+    if (!(await this.keep(sha256))) {
       const tmp = `${target}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
       await fs.promises.copyFile(file, tmp);
       await fs.promises.chmod(tmp, 0o444);
@@ -74,7 +74,7 @@ export class ArtifactStore {
       await fs.promises.rm(tmp, { force: true });
       throw new BlobRefused('digest', `the bytes sent have digest sha256:${actual}, not sha256:${sha256}`);
     }
-    if (fs.existsSync(target)) {
+    if (await this.keep(sha256)) {
       await fs.promises.rm(tmp, { force: true });
       return { sha256, size, path: target, created: false };
     }
@@ -85,6 +85,21 @@ export class ArtifactStore {
 
   async has(sha256: string): Promise<boolean> {
     return fs.existsSync(this.pathOf(sha256));
+  }
+
+  /**
+   * Whether the digest is stored, marking it as used now if so: garbage collection keeps what was used since the
+   * oldest running push started (activities/gc/collect.ts), so a blob found here is not collected under its user.
+   */
+  async keep(sha256: string): Promise<boolean> {
+    const now = new Date();
+    try {
+      await fs.promises.utimes(this.pathOf(sha256), now, now);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
   }
 }
 

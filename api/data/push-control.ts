@@ -1,4 +1,4 @@
-import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { KilnConfig, TreeConfig } from '../../domain/config';
 import { DataLayout } from '../../domain/data-layout';
 import { KilnError } from '../../domain/errors';
@@ -8,6 +8,10 @@ import { currentHead } from '../../activities/git/tree-source';
 import { cancelSignal, pushStatusQuery, retrySignal, type RetryRequest } from '../../workflows/messages';
 import type { rollbackWorkflow } from '../../workflows/rollback';
 import { requestRollback } from '../intake/request-rollback';
+import type { GcReport } from '../../domain/gc-report';
+import { gcWorkflowId } from '../../domain/workflow-ids';
+import { ORCHESTRATOR_TASK_QUEUE } from '../../domain/task-queues';
+import type { gcWorkflow } from '../../workflows/gc';
 
 /** How a rollback workflow went: `unknown` when Temporal has no such workflow (never started, or past retention). */
 export type RollbackOutcome =
@@ -32,6 +36,8 @@ export interface PushControl {
   rollbackOutcome(workflowId: string): Promise<RollbackOutcome>;
   /** The commit a push of the branch builds when none is named. */
   branchHead(tree: TreeConfig, branch: string): Promise<string>;
+  /** Runs a garbage collection (or joins the one running) and answers its report. */
+  collectGarbage?(dryRun: boolean): Promise<GcReport>;
 }
 
 /** How long a live status query may take before the API answers from the record instead. */
@@ -64,6 +70,16 @@ export function temporalPushControl(client: Client, config: KilnConfig): PushCon
         if (err instanceof WorkflowNotFoundError) return undefined;
         throw err;
       }
+    },
+    async collectGarbage(dryRun) {
+      const workflowId = gcWorkflowId(dryRun);
+      try {
+        await client.workflow.start<typeof gcWorkflow>('gcWorkflow', { workflowId, taskQueue: ORCHESTRATOR_TASK_QUEUE, args: [{ dryRun }] });
+      } catch (err) {
+        // One at a time: a second request waits for the collection already running and gets its report.
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      return client.workflow.getHandle<typeof gcWorkflow>(workflowId).result();
     },
     cancel: (workflowId, reason) => signalled(() => client.workflow.getHandle(workflowId).signal(cancelSignal, { reason })),
     retry: (workflowId, request) => signalled(() => client.workflow.getHandle(workflowId).signal(retrySignal, request)),

@@ -7,6 +7,7 @@ import { configuredBranch } from '../data/branches';
 import { pushUrl, rollbackUrl, temporalWorkflowUrl } from '../data/links';
 import type { PushControl } from '../data/push-control';
 import { BEARER, errorResponses, PARAM } from './openapi';
+import { gcReportSchema } from './gc-schema';
 import { pushParamsSchema, type PushParams } from './pushes';
 
 // The actions: start a push, cancel or retry one, roll a branch back. Each needs a token (checked before anything
@@ -149,5 +150,24 @@ export async function actionRoutes(app: FastifyInstance, opts: ApiRouteOptions):
     return reply.status(202).send({
       status: 'accepted', workflowId, url: id === undefined ? undefined : rollbackUrl(tree, branch, id), temporalUrl: temporalWorkflowUrl(config, workflowId),
     });
+  });
+
+  app.post<{ Body: { dryRun?: boolean } | undefined }>('/api/gc', {
+    onRequest: opts.actionGuard,
+    preValidation: emptyBodyIsEmptyObject,
+    schema: {
+      tags: ['actions'],
+      summary: 'Collect garbage in the data dir now (or, with dryRun, say what would go and how much); waits for it',
+      security: BEARER,
+      ...OPTIONAL_BODY,
+      body: optionalBody({ dryRun: { type: 'boolean', description: 'Only report; remove nothing.' } }),
+      response: { 200: gcReportSchema, ...errorResponses(400, 401, 503) },
+    },
+  }, async (request) => {
+    const dryRun = request.body?.dryRun === true;
+    const temporal = control();
+    if (!temporal.collectGarbage) throw new KilnError('TEMPORAL_UNAVAILABLE', 'this API runs without a Temporal client that can collect garbage');
+    request.log.info({ dryRun, by: request.apiToken?.name }, 'garbage collection requested');
+    return temporal.collectGarbage(dryRun);
   });
 }

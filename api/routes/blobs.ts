@@ -49,6 +49,9 @@ export async function blobRoutes(app: FastifyInstance, opts: ApiRouteOptions & {
       await handle.close();
       throw new KilnError('BLOB_UNKNOWN', `no blob sha256:${digest} is stored`);
     }
+    // A blob a worker asks for is in use: the store's garbage collection keeps what was used lately (gc/collect.ts).
+    const now = new Date();
+    await handle.utimes(now, now).catch(() => undefined);
     void reply.type('application/octet-stream').header('content-length', stat.size).header('etag', `"sha256:${digest}"`)
       .header('cache-control', 'private, max-age=31536000, immutable');
     // HEAD (fastify's, from this route) sends these headers and drops the stream unread.

@@ -36,6 +36,12 @@ export const DEFAULT_PUBLISH = {
   keepSnapshots: 10,
 } as const;
 
+export const DEFAULT_RETENTION = {
+  logsDays: 90,
+  workflowDays: 30,
+  gcEveryHours: 6,
+} as const;
+
 /** Narrows a string (a CLI flag, an env var) to a configured-architecture name. */
 export function isArchitecture(value: string): value is (typeof ARCHITECTURES)[number] {
   return (ARCHITECTURES as readonly string[]).includes(value);

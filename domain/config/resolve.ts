@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { DEFAULT_API, DEFAULT_BUILD, DEFAULT_PUBLISH, DEFAULT_SIGNER, DEFAULT_TEMPORAL } from './defaults';
+import { DEFAULT_API, DEFAULT_BUILD, DEFAULT_PUBLISH, DEFAULT_SIGNER, DEFAULT_RETENTION, DEFAULT_TEMPORAL } from './defaults';
 import { classifyGitUrl } from './git-names';
 import type { FieldPath, LocatedProblem } from './problems';
 import { classifyRsyncDestination, defaultSuite } from './publish';
@@ -166,6 +166,7 @@ export function resolveConfig(
       temporal: resolveTemporal(input.temporal, baseDir),
       signer: resolveSigner(input.signer, baseDir),
       build,
+      retention: { ...DEFAULT_RETENTION, ...input.retention },
       trees,
     },
   };

@@ -123,6 +123,15 @@ export const CONFIG_SCHEMA = {
       },
     },
     build: buildLimits,
+    retention: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        logsDays: { type: 'integer', minimum: 1 },
+        workflowDays: { type: 'integer', minimum: 1, maximum: 3650 },
+        gcEveryHours: { type: 'number', minimum: 0.1, maximum: 720 },
+      },
+    },
     trees: {
       type: 'array',
       minItems: 1,

@@ -122,6 +122,16 @@ export interface SignerConfig {
   readonly signaturesPerMinute: number;
 }
 
+/** What garbage collection keeps (docs/OPERATIONS.md "Disk"). */
+export interface RetentionConfig {
+  /** Build records, push records and logs unused this long are removed (except what a kept snapshot holds). */
+  readonly logsDays: number;
+  /** Temporal keeps a closed workflow's history this long (the namespace's retention, set at start). */
+  readonly workflowDays: number;
+  /** How often the scheduled collection runs. */
+  readonly gcEveryHours: number;
+}
+
 export interface KilnConfig {
   /** Absolute. */
   readonly dataDir: string;
@@ -129,6 +139,7 @@ export interface KilnConfig {
   readonly temporal: TemporalConfig;
   readonly signer: SignerConfig;
   readonly build: BuildLimits;
+  readonly retention: RetentionConfig;
   readonly trees: readonly TreeConfig[];
 }
 
@@ -188,5 +199,6 @@ export interface ConfigInput {
   };
   signer?: { keysDir?: string; passwordDir?: string; signaturesPerMinute?: number };
   build?: BuildLimitsInput;
+  retention?: { logsDays?: number; workflowDays?: number; gcEveryHours?: number };
   trees: TreeInput[];
 }
