@@ -10,6 +10,9 @@ import { requestPush, waitUntilStarted } from '../api/intake/request-push';
 import { DataLayout } from '../domain/data-layout';
 import { KilnError } from '../domain/errors';
 import { temporalConnectionOptions } from '../domain/temporal-connection';
+import { paint } from './lib/ansi';
+import { childOutput } from './lib/child-output';
+import { logOutput } from './lib/log-format';
 import { metricsListenAddress, metricsPortArg } from './lib/metrics-server';
 import { loadProcessConfig, processArgs, runMain } from './lib/process';
 import { Supervisor, type ChildSpec } from './lib/supervisor';
@@ -54,9 +57,13 @@ function hostPort(address: string, field: string): { host: string; port: number 
 }
 
 runMain('start', async () => {
-  const { configFile, values } = processArgs({ 'metrics-port': { type: 'string' } });
+  const { configFile, values } = processArgs({ 'metrics-port': { type: 'string' }, 'log-format': { type: 'string' } });
+  // `--log-format text|json` / KILN_LOG_FORMAT: text (one readable line per event) on a terminal, json otherwise.
+  const output = logOutput(values['log-format'] as string | undefined, process.env, process.stdout.isTTY === true);
   const config = loadProcessConfig(configFile);
   const log = (line: string) => process.stdout.write(line + '\n');
+  // The banner (where everything is) stands out from the processes' lines.
+  const banner = (line: string) => log(paint(output.color, 'bold', line));
   // Metrics (opt-in): `--metrics-port 9464` / KILN_METRICS_PORT=9464 is the first of consecutive ports, one per worker
   // process: orchestrator +0, signer +1, build-<arch> +2, +3... in the config's arch order. The API serves /metrics
   // on its own port. Children never inherit KILN_METRICS_PORT (they would all try the same port).
@@ -102,18 +109,20 @@ runMain('start', async () => {
     };
   };
   const arches = [...new Set(config.trees.flatMap((t) => t.architectures))];
-  const supervisor = new Supervisor(log);
+  // Every child line also goes to data/logs/<process>.log, beside temporal.log (workers/lib/log-sink.ts).
+  const children = childOutput({ ...output, logsDir: path.join(config.dataDir, 'logs'), out: log });
+  const supervisor = new Supervisor(log, { onLine: children.line, onNote: children.note });
   supervisor.start(node('orchestrator', 'workers/orchestrator.js', [], 0));
   arches.forEach((arch, i) => supervisor.start(node(`build-${arch}`, 'workers/build.js', ['--arch', arch], 2 + i)));
   supervisor.start(node('signer', 'workers/signer.js', [], 1));
   supervisor.start(node('api', 'api/server.js'));
 
   log('');
-  log(`kiln: API and web UI   ${config.api.publicUrl}`);
-  log(`kiln: Temporal UI      ${config.temporal.uiUrl}`);
-  log(`kiln: data dir         ${config.dataDir}`);
-  log(`kiln: metrics          ${config.api.publicUrl}/metrics${metricsPorts.length > 0 ? `; ${metricsPorts.join(', ')}` : ' (workers: start with --metrics-port <first port>)'}`);
-  log('kiln: Ctrl-C stops everything');
+  banner(`kiln: API and web UI   ${config.api.publicUrl}`);
+  banner(`kiln: Temporal UI      ${config.temporal.uiUrl}`);
+  banner(`kiln: data dir         ${config.dataDir}`);
+  banner(`kiln: metrics          ${config.api.publicUrl}/metrics${metricsPorts.length > 0 ? `; ${metricsPorts.join(', ')}` : ' (workers: start with --metrics-port <first port>)'}`);
+  banner('kiln: Ctrl-C stops everything');
   log('');
 
   // Trees that are plain directories (the example tree) have no forge to send webhooks: push their current content.
@@ -139,6 +148,7 @@ runMain('start', async () => {
   log('kiln: stopping');
   temporalKeeper?.stop();
   await supervisor.stop();
+  children.close();
   await temporal?.stop();
   log('kiln: stopped');
 });
