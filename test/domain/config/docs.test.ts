@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_API, DEFAULT_BUILD, DEFAULT_PUBLISH, DEFAULT_SIGNER, DEFAULT_TEMPORAL } from '../../../domain/config';
+import { DEFAULT_API, DEFAULT_BUILD, DEFAULT_PUBLISH, DEFAULT_RETENTION, DEFAULT_SIGNER, DEFAULT_TEMPORAL } from '../../../domain/config';
 import { PROJECT_ROOT } from '../../../domain/project-paths';
 import { CONFIG_SCHEMA } from '../../../domain/config/schema';
 
@@ -18,7 +18,7 @@ function fieldNames(schema: unknown): string[] {
 }
 
 describe('docs/CONFIGURATION.md', () => {
-  it.each(Object.entries({ ...DEFAULT_API, ...DEFAULT_TEMPORAL, ...DEFAULT_BUILD, ...DEFAULT_PUBLISH, ...DEFAULT_SIGNER }))('states the default of %s', (field, value) => {
+  it.each(Object.entries({ ...DEFAULT_API, ...DEFAULT_TEMPORAL, ...DEFAULT_BUILD, ...DEFAULT_PUBLISH, ...DEFAULT_SIGNER, ...DEFAULT_RETENTION }))('states the default of %s', (field, value) => {
     expect(doc).toContain(`| \`${field}\` | \`${String(value)}\` |`);
   });
 

@@ -27,6 +27,7 @@ describe('loadConfig: the minimal file', () => {
       temporal: { address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://127.0.0.1:8233', embedded: true },
       signer: { keysDir: path.join(dir, 'keys'), passwordDir: path.join(dir, 'keys'), signaturesPerMinute: 60 },
       build: { concurrency: 2, timeoutMinutes: 60, memoryMb: 2048, cpus: 1, pids: 1024, diskMb: 10240, logMaxMb: 100, minFreeMb: 2048, network: false, installTest: true },
+      retention: { logsDays: 90, workflowDays: 30, gcEveryHours: 6 },
       trees: [{
         name: 'example',
         url: path.join(dir, 'examples', 'ports'),
