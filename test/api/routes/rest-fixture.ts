@@ -5,6 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../api/app';
 import { createToken, tokenFile } from '../../../api/auth/token-file';
 import type { PushControl, RollbackOutcome } from '../../../api/data/push-control';
+import { collectGarbage } from '../../../activities/gc/collect';
+import type { GcReport } from '../../../domain/gc-report';
 import type { PushIntake } from '../../../api/routes/webhooks';
 import { parseConfig, type KilnConfig, type TreeConfig } from '../../../domain/config';
 import { DataLayout, type PushRef } from '../../../domain/data-layout';
@@ -64,6 +66,13 @@ export class FakeControl implements PushControl {
     return this.rollbacks.get(workflowId) ?? { state: 'unknown' };
   }
 
+  /** Temporal's part (the workflow, the running pushes) is left out: the real collector runs on the data dir. */
+  gcLayout?: DataLayout;
+  async collectGarbage(dryRun: boolean): Promise<GcReport> {
+    this.calls.push({ call: 'collectGarbage', args: [dryRun] });
+    return collectGarbage(this.gcLayout!, { dryRun, logsDays: 90, running: [] });
+  }
+
   async branchHead(tree: TreeConfig, branch: string): Promise<string> {
     this.calls.push({ call: 'branchHead', args: [tree.name, branch] });
     if (this.headError) throw this.headError;
@@ -113,6 +122,7 @@ export async function restFixture(options: FixtureOptions = {}): Promise<RestFix
   const configFile = path.join(dataDir, 'kiln.yaml');
   fs.writeFileSync(configFile, configText);
   const control = new FakeControl();
+  control.gcLayout = new DataLayout(dataDir);
   const started: RestFixture['started'] = [];
   const intake: PushIntake = async (push, requestedBy) => {
     started.push({ push, requestedBy });
