@@ -15,6 +15,8 @@ export interface PlannedBuild {
   deps: string[];
   /** What the recipe declares: a build may produce these packages only. Absent in pushes planned before. */
   binaries?: DeclaredBinary[];
+  /** Longest-path-first rank (domain/plan/critical-path.ts): higher starts first. Absent in pushes planned before. */
+  rankMs?: number;
 }
 
 export type BuildState = 'waiting' | 'building' | 'succeeded' | 'failed' | 'cancelled';
@@ -99,12 +101,15 @@ export class BuildGraph {
     return [...found].sort();
   }
 
-  /** Waiting builds whose dependencies all succeeded, in a stable order. */
+  /**
+   * Waiting builds whose dependencies all succeeded: the longest path first (highest rank), then by ID. Plans made
+   * before ranks have none, so their pushes replay in the ID order they ran in.
+   */
   ready(): PlannedBuild[] {
     return [...this.entries.values()]
       .filter((e) => e.state === 'waiting' && e.build.deps.every((d) => this.depState(d) === 'succeeded'))
       .map((e) => e.build)
-      .sort((a, b) => a.id.localeCompare(b.id));
+      .sort((a, b) => (b.rankMs ?? 0) - (a.rankMs ?? 0) || a.id.localeCompare(b.id));
   }
 
   get(id: string): PlannedBuild | undefined {

@@ -15,6 +15,7 @@ import { wipView } from '../exchange/wip-view';
 import type { BuiltPackageEntry } from '../formats/format-io';
 import { ArtifactStore } from '../store/artifact-store';
 import { touch } from '../gc/disk-usage';
+import { recordBuildDuration } from '../plan/build-durations';
 import { lowDisk } from '../store/disk-space';
 import { DEFAULT_BUILD } from '../../domain/config/defaults';
 import { publishedLane } from '../wip/published-lanes';
@@ -121,6 +122,7 @@ export async function recordBuild(layout: DataLayout, request: BuildRequest, res
     });
   }
   await writeJsonAtomic(layout.buildRecord(key), record);
+  if (typeof result.durationMs === 'number') await recordBuildDuration(layout, request.tree, request.source, request.arch, result.durationMs);
   return outcome(record, false);
 }
 

@@ -2,10 +2,12 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { KilnConfig } from '../../domain/config';
 import type { DataLayout, PushRef } from '../../domain/data-layout';
 import { formatOf } from '../../domain/formats/registry';
+import { rankBuilds } from '../../domain/plan/critical-path';
 import { planBuilds } from '../../domain/plan/plan-builds';
 import type { Plan } from '../../domain/push';
 import { TreeMirror } from '../git/mirror';
 import { treeFetchUrl } from '../git/tree-source';
+import { readBuildDurations } from './build-durations';
 import { readPublishedSources } from './published-state';
 import { readRecipes } from './read-recipes';
 
@@ -34,6 +36,9 @@ export async function planPush(config: KilnConfig, layout: DataLayout, push: Pus
   const { recipes, invalid } = await readRecipes(mirror, format, push.commit, tree.architectures);
   const published = await readPublishedSources(layout, tree.name, push.branch);
   const planned = planBuilds({ format, arches: [...tree.architectures], recipes, invalid, published });
+  // Longest path first, from how long the same packages took last time.
+  const ranks = rankBuilds(planned.builds, await readBuildDurations(layout, tree.name));
+  for (const b of planned.builds) b.rankMs = ranks.get(b.id);
 
   hooks.progress?.('exporting recipes');
   for (const treeHash of new Set(planned.builds.map((b) => b.treeHash))) {
