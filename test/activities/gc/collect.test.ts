@@ -33,7 +33,7 @@ function age(target: string, days: number): void {
 
 function record(key: string, files: string[], spec: { source: string; version: string; arch: string; treeHash: string }, logPush: PushRef, ageDays: number): void {
   write(layout.buildRecord(key), JSON.stringify({
-    key, spec: { tree: 't', suite: 'bookworm', scope: 'arch', ...spec }, image: 'i',
+    key, spec: { tree: 't', suite: 'bookworm', scope: 'any', ...spec }, image: 'i',
     artifacts: files.slice(0, 1).map((sha256) => ({ file: `${spec.source}.deb`, sha256, size: 3 })),
     files: files.map((sha256, i) => ({ name: `f${i}`, sha256, size: 3 })),
     builtAt: NOW.toISOString(), durationMs: 1, log: layout.buildLog(logPush, spec.source, spec.arch),
@@ -89,7 +89,7 @@ beforeEach(() => {
   // K-9 (kept, so is digest 9), its recipe export is old (kept).
   write(layout.pushPlan(running), JSON.stringify({
     push: running, suite: 'bookworm', arches: ['amd64'], unchanged: [], deleted: [], errors: [], limits: {},
-    builds: [{ id: 'reused/amd64', source: 'reused', version: '2', arch: 'amd64', scope: 'arch', treeHash: treeHash('4'), deps: [] }],
+    builds: [{ id: 'reused/amd64', source: 'reused', version: '2', arch: 'amd64', scope: 'any', treeHash: treeHash('4'), deps: [] }],
   }), 0.01);
   record('K-0', [digest('0')], { source: 'reused', version: '2', arch: 'amd64', treeHash: treeHash('4') }, finished, 200);
   record('K-9', [digest('9')], { source: 'lane', version: '1', arch: 'amd64', treeHash: treeHash('5') }, finished, 200);

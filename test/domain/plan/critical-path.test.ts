@@ -6,7 +6,7 @@ import { rankBuilds, typicalDuration } from '../../../domain/plan/critical-path'
 // real BuildGraph and a concurrency cap) that it shortens a push that declaration order makes long.
 
 const build = (source: string, deps: string[] = []): PlannedBuild => ({
-  id: `${source}/amd64`, source, version: '1', arch: 'amd64', scope: 'arch', treeHash: 'h', deps: deps.map((d) => `${d}/amd64`),
+  id: `${source}/amd64`, source, version: '1', arch: 'amd64', scope: 'any', treeHash: 'h', deps: deps.map((d) => `${d}/amd64`),
 });
 
 /** Wall time of running the graph with `slots` builds at once, always starting the first ready build. */
