@@ -16,6 +16,10 @@ export interface ProcessConfigTree {
   url: string;
   architectures?: string[];
   concurrency?: number;
+  /** Default: [main]. */
+  branches?: string[];
+  /** Default: the config's default (on). */
+  installTest?: boolean;
 }
 
 /** A config file for worker processes that connect to a Temporal server the test runs (not an embedded one). */
@@ -33,9 +37,9 @@ export function writeProcessConfig(file: string, options: { dataDir: string; tem
       `    url: ${t.url}`,
       '    format: deb',
       '    distribution: bookworm',
-      '    branches: [main]',
+      `    branches: [${(t.branches ?? ['main']).join(', ')}]`,
       `    architectures: [${(t.architectures ?? ['amd64']).join(', ')}]`,
-      `    build: { concurrency: ${t.concurrency ?? 2}, timeoutMinutes: 10, memoryMb: 1024, cpus: 1 }`,
+      `    build: { concurrency: ${t.concurrency ?? 2}, timeoutMinutes: 10, memoryMb: 1024, cpus: 1${t.installTest === undefined ? '' : `, installTest: ${t.installTest}`} }`,
     ]),
   ].join('\n') + '\n');
   return file;
@@ -178,6 +182,11 @@ export class ContainerCreations {
     const counts = new Map(keys.map((k) => [k, 0]));
     for (const { key, at } of this.seen) if (at >= since.getTime() - 1000 && counts.has(key)) counts.set(key, counts.get(key)! + 1);
     return counts;
+  }
+
+  /** Containers created for `key` after the moment `after` (ms since the epoch). */
+  createdAfter(key: string, after: number): number {
+    return this.seen.filter((s) => s.key === key && s.at > after).length;
   }
 
   stop(): void {
