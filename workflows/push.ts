@@ -28,7 +28,8 @@ interface PushCarry {
 const { planPush } = proxyActivities<OrchestratorActivities>({
   taskQueue: ORCHESTRATOR_TASK_QUEUE,
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
+  // It beats every 10 s (and at each step): a killed orchestrator's planning is retried within half a minute.
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 });
 
