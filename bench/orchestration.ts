@@ -16,7 +16,7 @@ import { syntheticDeb } from './lib/synthetic-deb';
 
 const CONCURRENCY = 4;
 
-async function pushResult(stack: KilnStack, tree: string, branch: string, commit: string, timeoutMs: number): Promise<{ workflowId: string; result: Promise<PushResult> }> {
+export async function pushResult(stack: KilnStack, tree: string, branch: string, commit: string, timeoutMs: number): Promise<{ workflowId: string; result: Promise<PushResult> }> {
   const { workflowId } = await requestPush(stack.client, { tree, branch, commit }, 'bench');
   // A failed push waits for an operator's retry: give up after timeoutMs, saying where it stood.
   let timer: NodeJS.Timeout | undefined;

@@ -2,6 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { firstBuild } from './first-build';
+import { largePush } from './large-push';
+import { pushVsIdeal } from './push-vs-ideal';
 import type { BenchContext } from './lib/context';
 import { recordedFigures } from './lib/report';
 import { concurrentPushes, orchestrationOverhead } from './orchestration';
@@ -14,6 +17,9 @@ const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   'orchestration-overhead': orchestrationOverhead,
   'concurrent-pushes': concurrentPushes,
   'publish-scale': publishScale,
+  'first-build': firstBuild,
+  'push-vs-ideal': pushVsIdeal,
+  'large-push': largePush,
 };
 
 async function main(): Promise<number> {

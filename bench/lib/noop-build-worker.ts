@@ -21,6 +21,8 @@ export interface NoopBuildWorkerOptions {
   maxConcurrentBuilds: number;
   /** Called when a build starts (for the benchmarks' timings). */
   onStart?: (job: WorkerBuildRequest) => void;
+  /** How long the "build" takes (a sleep); default none: what is left is Kiln around it. */
+  buildMs?: (job: WorkerBuildRequest) => number;
 }
 
 export async function createNoopBuildWorker(options: NoopBuildWorkerOptions): Promise<Worker> {
@@ -37,6 +39,8 @@ export async function createNoopBuildWorker(options: NoopBuildWorkerOptions): Pr
         options.onStart?.(job);
         const started = Date.now();
         const { request } = job;
+        const sleep = options.buildMs?.(job) ?? 0;
+        if (sleep > 0) await new Promise((resolve) => setTimeout(resolve, sleep));
         const results: WorkerBuildResult['results'] = [];
         for (const binary of request.binaries ?? [{ name: request.source, all: false }]) {
           if (binary.all ? request.scope === 'any' : request.scope === 'all') continue;
