@@ -178,7 +178,8 @@ describe('docker-compose.yml', () => {
 
   it('creates the config\'s namespace with a retention in a one-shot job every Kiln service waits for', () => {
     const job = services['temporal-namespace'];
-    expect(job.command).toEqual(['kiln-temporal', 'namespace', config.temporal.namespace, '72h']);
+    // The same retention the orchestrator sets at start (retention.workflowDays): the two never fight.
+    expect(job.command).toEqual(['kiln-temporal', 'namespace', config.temporal.namespace, `${config.retention.workflowDays * 24}h`]);
     expect(job.restart).toBe('no');
     expect(job.depends_on).toEqual({ temporal: { condition: 'service_healthy' } });
     expect(job.environment?.KILN_TEMPORAL_ADDRESS).toBe(config.temporal.address);

@@ -184,7 +184,7 @@ describe('docker-compose deployment, end to end', () => {
     expect(cluster).toMatchObject({ serverVersion: '1.29.1', persistenceStore: 'postgres12', visibilityStore: 'postgres12' });
     const namespace = JSON.parse(must(await compose(['exec', '-T', 'temporal', 'temporal', 'operator', 'namespace', 'describe',
       '--address', '127.0.0.1:7233', '--namespace', 'default', '-o', 'json']), 'namespace describe').stdout) as { config: { workflowExecutionRetentionTtl: string } };
-    expect(namespace.config.workflowExecutionRetentionTtl).toBe('259200s'); // 72h
+    expect(namespace.config.workflowExecutionRetentionTtl).toBe('2592000s'); // 30 days: retention.workflowDays
 
     // ...and PostgreSQL holds it: Temporal's tables with rows, both schemas at the newest version of the image's files.
     expect(await psql('postgres', 'SHOW server_version')).toMatch(/^15\./);
