@@ -42,12 +42,29 @@ export class TemporalDevServer {
 
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.child) return;
-    const { dbFile, port, uiPort, logFile } = this.options;
+    const { dbFile, logFile } = this.options;
     fs.mkdirSync(path.dirname(dbFile), { recursive: true });
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
-    if (await portInUse(this.options.host ?? '127.0.0.1', port)) {
-      throw new Error(`port ${port} is already in use: another Temporal server is running there (stop it, or choose another port)`);
+    const host = this.options.host ?? '127.0.0.1';
+    for (const [what, port] of [['gRPC', this.options.port], ['Web UI', this.options.uiPort]] as const) {
+      if (await portInUse(host, port)) {
+        throw new Error(`port ${port} (Temporal ${what}) is already in use: another Temporal server is running there (stop it, or choose another port)`);
+      }
     }
+    // The server picks its HTTP, metrics and internal service ports itself, each free when it looked; another
+    // process may take one before the server binds it. That race is not a reason to stay down: try again.
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.startOnce(timeoutMs);
+      if (outcome === 'started') return;
+      if (!outcome.portRace || attempt >= START_ATTEMPTS) {
+        throw new Error(`the Temporal dev server exited during start${outcome.reason ? `: ${outcome.reason}` : ''}; see ${logFile}`);
+      }
+    }
+  }
+
+  private async startOnce(timeoutMs: number): Promise<'started' | { portRace: boolean; reason?: string }> {
+    const { dbFile, port, uiPort, logFile } = this.options;
+    const logStart = fileSize(logFile);
     const log = fs.openSync(logFile, 'a');
     // Whoever started the server (the embedded supervisor, a test run) may be SIGKILLed: the server goes with it.
     const command = stopWithParent(
@@ -66,14 +83,18 @@ export class TemporalDevServer {
     fs.closeSync(log);
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    const died = this.exited.then(() => {
-      throw new Error(`the Temporal dev server exited during start; see ${logFile}`);
-    });
+    const died = this.exited.then(() => 'died' as const);
+    let result: 'ready' | 'died';
     try {
-      await Promise.race([waitForFrontend(this.address, timeoutMs), died]);
+      result = await Promise.race([waitForFrontend(this.address, timeoutMs).then(() => 'ready' as const), died]);
     } catch (err) {
       await this.stop();
       throw err;
+    }
+    if (result === 'died') {
+      await this.stop();
+      const reason = lastErrorLine(readFrom(logFile, logStart));
+      return { portRace: reason !== undefined && /address already in use/.test(reason), reason };
     }
     // From here on, an exit that stop() did not ask for is a crash: whoever keeps the server running hears of it.
     child.once('exit', (code, signal) => {
@@ -81,6 +102,7 @@ export class TemporalDevServer {
       this.child = undefined;
       for (const listener of this.crashListeners) listener(signal ?? `code ${code}`);
     });
+    return 'started';
   }
 
   /** Calls `listener` (with the signal or exit code) whenever the running server exits without stop(). */
@@ -100,6 +122,42 @@ export class TemporalDevServer {
       clearTimeout(timer);
     }
   }
+}
+
+const START_ATTEMPTS = 3;
+/** What the server says of itself on one start is small; a log grown huge over months is not read whole. */
+const LOG_TAIL_BYTES = 64 * 1024;
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+function readFrom(file: string, offset: number): string {
+  const size = fileSize(file);
+  const start = Math.max(offset, size - LOG_TAIL_BYTES);
+  if (size <= start) return '';
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(size - start);
+    fs.readSync(fd, buffer, 0, buffer.length, start);
+    return buffer.toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The server's last error line (its `msg`, when it logs structured lines), for the exception an operator reads. */
+export function lastErrorLine(output: string): string | undefined {
+  const lines = output.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const errors = lines.filter((l) => /level=(ERROR|FATAL)|"level":"(error|fatal)"|\berror\b/i.test(l));
+  const line = errors.at(-1) ?? lines.at(-1);
+  if (line === undefined) return undefined;
+  const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(line) ?? /"msg":"((?:[^"\\]|\\.)*)"/.exec(line);
+  return (msg ? msg[1].replace(/\\"/g, '"') : line).slice(0, 500);
 }
 
 function portInUse(host: string, port: number): Promise<boolean> {
