@@ -18,14 +18,6 @@ export interface TreeListing {
   duplicates: Set<string>;
 }
 
-/** A blob is larger than the caller's limit: its size is known, its content was not read. */
-export class BlobTooLargeError extends Error {
-  constructor(readonly file: string, readonly size: number, readonly limit: number) {
-    super(`${file} is ${size} bytes; at most ${limit} are read`);
-    this.name = 'BlobTooLargeError';
-  }
-}
-
 /** The sync running (or last queued) per mirror folder. */
 const syncing = new Map<string, Promise<void>>();
 
@@ -107,23 +99,7 @@ export class TreeMirror {
     return { trees, files, blobs, duplicates };
   }
 
-  /**
-   * Read one file of a tree object (e.g. `<treeHash>:debian/control`), or undefined if absent. Its size is asked
-   * first (`git cat-file -s`): over `maxBytes`, BlobTooLargeError, and nothing is read.
-   */
-  async readFile(treeHash: string, file: string, maxBytes: number): Promise<string | undefined> {
-    const object = `${treeHash}:${file}`;
-    let size: number;
-    try {
-      size = Number((await this.git().raw(['cat-file', '-s', object])).trim());
-    } catch {
-      return undefined;
-    }
-    if (!(size <= maxBytes)) throw new BlobTooLargeError(file, size, maxBytes);
-    return this.git().raw(['cat-file', 'blob', object]);
-  }
-
-  /** The contents of blobs by object ID, in one `git cat-file --batch`: callers pass small ones only (symlink targets). */
+  /** The contents of blobs by object ID, in one `git cat-file --batch`: callers pass only blobs whose size they checked (recipe files, symlink targets). */
   async readBlobs(objects: readonly string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
     if (objects.length === 0) return found;

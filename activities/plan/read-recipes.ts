@@ -1,8 +1,8 @@
 import type { PackageFormat } from '../../domain/formats/format';
 import type { PlanRecipe } from '../../domain/plan/plan-builds';
-import { escapingSymlink, recipeSizeProblem, RECIPE_FILE_MAX_BYTES, SYMLINK_TARGET_MAX_BYTES } from '../../domain/plan/recipe-limits';
+import { escapingSymlink, recipeFileSizeProblem, recipeSizeProblem, RECIPE_FILE_MAX_BYTES, SYMLINK_TARGET_MAX_BYTES } from '../../domain/plan/recipe-limits';
 import type { PlanError } from '../../domain/push';
-import { BlobTooLargeError, type TreeListing, type TreeMirror } from '../git/mirror';
+import type { TreeListing, TreeMirror } from '../git/mirror';
 
 const SYMLINK = '120000';
 
@@ -22,21 +22,25 @@ export async function readRecipes(
     .filter((d) => format.isPackageDir(d))
     .sort();
   const contents = packageContents(listing, new Set(dirs));
-  // Symlink targets are read only when small: a longer one refuses its package without being read.
-  const targets = await mirror.readBlobs([...new Set([...contents.values()]
-    .flatMap((c) => c.symlinks.filter((l) => l.size <= SYMLINK_TARGET_MAX_BYTES).map((l) => l.object)))]);
+  // One `git cat-file --batch` for every recipe file of the tree and every small symlink target: the listing already
+  // gave each blob's ID and size, so nothing over its limit is read, and a tree of thousands of packages costs one
+  // process, not two per file.
+  const recipeBlobs = new Map(dirs.map((dir) => [dir, format.recipeFiles.map((file) => ({ file, blob: listing.blobs.get(`${dir}/${file}`) }))]));
+  const blobs = await mirror.readBlobs([...new Set([
+    ...[...recipeBlobs.values()].flatMap((list) => list.flatMap(({ blob }) => (blob && blob.size <= RECIPE_FILE_MAX_BYTES ? [blob.object] : []))),
+    ...[...contents.values()].flatMap((c) => c.symlinks.filter((l) => l.size <= SYMLINK_TARGET_MAX_BYTES).map((l) => l.object)),
+  ])]);
   const recipes: PlanRecipe[] = [];
   const invalid: PlanError[] = [];
   for (const dir of dirs) {
     const treeHash = listing.trees.get(dir)!;
     const files: Record<string, string | undefined> = {};
-    try {
-      for (const file of format.recipeFiles) files[file] = await mirror.readFile(treeHash, file, RECIPE_FILE_MAX_BYTES);
-    } catch (err) {
-      if (!(err instanceof BlobTooLargeError)) throw err;
-      invalid.push({ dir, code: 'RECIPE_TOO_LARGE', message: `${dir}: ${err.message}` });
+    const tooLargeFile = recipeBlobs.get(dir)!.map(({ file, blob }) => blob && recipeFileSizeProblem(file, blob.size)).find(Boolean);
+    if (tooLargeFile) {
+      invalid.push({ dir, code: 'RECIPE_TOO_LARGE', message: `${dir}: ${tooLargeFile}` });
       continue;
     }
+    for (const { file, blob } of recipeBlobs.get(dir)!) files[file] = blob === undefined ? undefined : blobs.get(blob.object);
     const parsed = format.parseRecipe(dir, files);
     if (!parsed.ok) {
       invalid.push({ dir, code: parsed.error.code, message: `${dir}: ${parsed.error.message}` });
@@ -51,7 +55,7 @@ export async function readRecipes(
     }
     const escaping = content.duplicate !== undefined
       ? `${content.duplicate} is listed twice in the git tree (a hand-made tree object): not exported`
-      : symlinkProblem(content.symlinks, targets);
+      : symlinkProblem(content.symlinks, blobs);
     if (escaping !== undefined) {
       invalid.push({ dir, source: r.source, code: 'RECIPE_INVALID', message: `${dir}: ${escaping}` });
       continue;

@@ -17,6 +17,11 @@ export const RECIPE_MAX_FILES = 20_000;
 export const SYMLINK_TARGET_MAX_BYTES = 4096;
 
 /** The size check of a package directory, from its blobs' sizes: the error message, or undefined when it fits. */
+/** A recipe file Kiln parses (debian/control, a changelog, a PKGBUILD) over its limit: its content is never read. */
+export function recipeFileSizeProblem(file: string, size: number): string | undefined {
+  return size > RECIPE_FILE_MAX_BYTES ? `${file} is ${size} bytes; at most ${RECIPE_FILE_MAX_BYTES} are read` : undefined;
+}
+
 export function recipeSizeProblem(files: number, bytes: number): string | undefined {
   if (files > RECIPE_MAX_FILES) return `the package directory holds ${files} files; at most ${RECIPE_MAX_FILES} are exported`;
   if (bytes > RECIPE_MAX_BYTES) {
