@@ -33,16 +33,27 @@ export class KeyLock {
     return undefined;
   }
 
-  /** Stale: its holder on this host is dead (known at once), or it was not refreshed for STALE_MS (any host). */
+  /**
+   * Stale: its holder on this host is dead (known at once), or it was not refreshed for STALE_MS (any host). A lock
+   * file that is empty or torn is being written by its taker right now (`wx` creates it, then writes the owner):
+   * stale only once it is old, or two takers would both hold it.
+   */
   private static async isStale(file: string): Promise<boolean> {
+    let stat: fs.Stats;
     try {
-      const [stat, text] = await Promise.all([fs.promises.stat(file), fs.promises.readFile(file, 'utf8')]);
-      const owner = JSON.parse(text) as { host?: string; pid?: number };
-      if (owner.host === os.hostname() && typeof owner.pid === 'number' && !processAlive(owner.pid)) return true;
-      return Date.now() - stat.mtimeMs > KeyLock.STALE_MS;
+      stat = await fs.promises.stat(file);
     } catch {
-      return true; // vanished or torn: take it
+      return true; // vanished: take it
     }
+    const old = Date.now() - stat.mtimeMs > KeyLock.STALE_MS;
+    let owner: { host?: string; pid?: number };
+    try {
+      owner = JSON.parse(await fs.promises.readFile(file, 'utf8')) as { host?: string; pid?: number };
+    } catch {
+      return old;
+    }
+    if (owner.host === os.hostname() && typeof owner.pid === 'number' && !processAlive(owner.pid)) return true;
+    return old;
   }
 
   async release(): Promise<void> {
