@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BenchContext } from './lib/context';
 import { startKiln } from './lib/kiln-stack';
-import { makeTree } from './lib/ports-tree';
+import { makeTree, packageName } from './lib/ports-tree';
 import { figure, note } from './lib/report';
 import { pushResult } from './orchestration';
 
@@ -36,6 +36,16 @@ export async function largePush(ctx: BenchContext): Promise<void> {
     const phase = done.status.builds;
     const buildMs = Math.max(...phase.map((b) => b.finishedAt ?? 0)) - Math.min(...phase.map((b) => b.startedAt ?? Infinity));
     figure(ID, 'builds per second (build phase)', (phase.length * 1000) / buildMs, 'builds/s');
+    // Chains bound the concurrency (packages ÷ 10 chains per arch): a build's own time and the pause before its
+    // dependent starts are what the push's length is made of.
+    const byId = new Map(phase.map((b) => [`${b.source}/${b.arch}`, b]));
+    const own = phase.filter((b) => b.startedAt !== undefined && b.finishedAt !== undefined).map((b) => b.finishedAt! - b.startedAt!);
+    const gaps = phase.flatMap((b) => {
+      const i = Number(b.source.slice(b.source.lastIndexOf('-') + 1));
+      const before = i % 10 === 0 ? undefined : byId.get(`${packageName(i - 1)}/${b.arch}`);
+      return before?.finishedAt !== undefined && b.startedAt !== undefined ? [b.startedAt - before.finishedAt] : [];
+    });
+    note(ID, `a build from its start to joining the WIP repository: median ${median(own)} ms, max ${Math.max(...own)} ms; a dependent's start after its dependency joined: median ${median(gaps)} ms`);
     figure(ID, 'push wall time (planned, built, published)', wallMs / 1000, 's');
     const log = fs.existsSync(path.join(dir, 'temporal.log')) ? fs.readFileSync(path.join(dir, 'temporal.log'), 'utf8') : '';
     const warnings = log.split('\n').filter((l) => HISTORY_WARNING.test(l));
@@ -47,4 +57,9 @@ export async function largePush(ctx: BenchContext): Promise<void> {
     await stack.stop();
     repo.cleanup();
   }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)];
 }
