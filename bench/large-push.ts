@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { BenchContext } from './lib/context';
 import { startKiln } from './lib/kiln-stack';
 import { makeTree, packageName } from './lib/ports-tree';
-import { figure, note } from './lib/report';
+import { figure, median, note } from './lib/report';
 import { pushResult } from './orchestration';
 
 // One push of many builds (the issue's 10,000: 10 arches × 1,000 packages; Debian has three arches Kiln builds, so
@@ -45,7 +45,7 @@ export async function largePush(ctx: BenchContext): Promise<void> {
       const before = i % 10 === 0 ? undefined : byId.get(`${packageName(i - 1)}/${b.arch}`);
       return before?.finishedAt !== undefined && b.startedAt !== undefined ? [b.startedAt - before.finishedAt] : [];
     });
-    note(ID, `a build from its start to joining the WIP repository: median ${median(own)} ms, max ${Math.max(...own)} ms; a dependent's start after its dependency joined: median ${median(gaps)} ms`);
+    note(ID, `a build from its start to joining the WIP repository: median ${Math.round(median(own))} ms, max ${Math.max(...own)} ms; a dependent's start after its dependency joined: median ${Math.round(median(gaps))} ms`);
     figure(ID, 'push wall time (planned, built, published)', wallMs / 1000, 's');
     const log = fs.existsSync(path.join(dir, 'temporal.log')) ? fs.readFileSync(path.join(dir, 'temporal.log'), 'utf8') : '';
     const warnings = log.split('\n').filter((l) => HISTORY_WARNING.test(l));
@@ -57,9 +57,4 @@ export async function largePush(ctx: BenchContext): Promise<void> {
     await stack.stop();
     repo.cleanup();
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)];
 }
