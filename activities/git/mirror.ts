@@ -56,8 +56,9 @@ export class TreeMirror {
       await fs.promises.rename(tmp, this.dir);
       return;
     }
-    await this.git().raw(['remote', 'set-url', 'origin', this.url]);
-    await this.git().raw(['fetch', '--prune', '--quiet', 'origin', '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
+    // From the configured URL itself, not the remote the clone recorded: a tree whose url changed is fetched from
+    // the new one, without a `git remote set-url` process on every plan.
+    await this.git().raw(['fetch', '--prune', '--quiet', this.url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
   }
 
   async branchHead(branch: string): Promise<string | undefined> {
