@@ -3,6 +3,7 @@ import type { KilnConfig } from '../domain/config';
 import { writeJsonAtomic } from '../domain/atomic-file';
 import type { DataLayout, PushRef } from '../domain/data-layout';
 import type { Plan, PushStatus } from '../domain/push';
+import { beating } from './lib/heartbeat';
 import { planPush } from './plan/plan-push';
 import { createGcActivities } from './gc/gc-activities';
 import { createPublishActivities } from './publish/publish-activities';
@@ -28,55 +29,32 @@ export function createOrchestratorActivities({ config, layout }: OrchestratorDep
     ...createGcActivities({ config, layout }),
 
     async planPush({ push }: { push: PushRef }): Promise<Plan> {
-      const beat = setInterval(() => Context.current().heartbeat(), 10_000);
-      try {
+      return beating(10_000, async () => {
         const plan = await planPush(config, layout, push, { progress: (step) => Context.current().heartbeat(step) });
         // Publishing reads the full plan (what is unchanged) from disk: workflow payloads stay small.
         await writeJsonAtomic(layout.pushPlan(push), plan);
         await seedPublishedLanes(layout, wipKey, plan);
         return plan;
-      } finally {
-        clearInterval(beat);
-      }
+      });
     },
 
     async addToWip({ push, keys }: { push: PushRef; keys: string[] }): Promise<{ lanes: string[] }> {
-      const beat = setInterval(() => Context.current().heartbeat(), 2_000);
-      try {
-        return await new WipRepo(layout, wipKey, push).add(keys);
-      } finally {
-        clearInterval(beat);
-      }
+      return beating(2_000, () => new WipRepo(layout, wipKey, push).add(keys));
     },
 
     /** A build's key, and its earlier outcome, or its inputs in the store (recipe archive, WIP view) by digest, or
      * that the data dir is too full for it to start (`diskWaits`: how often it was so far). */
     async prepareBuild({ request, waiting, diskWaits }: { request: BuildRequest; waiting?: boolean; diskWaits?: number }): Promise<PreparedBuild> {
-      const beat = setInterval(() => Context.current().heartbeat(), 2_000);
-      try {
-        return await prepareBuild(layout, request, { waiting, diskWaits });
-      } finally {
-        clearInterval(beat);
-      }
+      return beating(2_000, () => prepareBuild(layout, request, { waiting, diskWaits }));
     },
 
     /** Validate what a build worker uploaded and record the key as built. */
     async recordBuild({ request, result }: { request: BuildRequest; result: WorkerBuildResult }): Promise<BuildOutcome> {
-      const beat = setInterval(() => Context.current().heartbeat(), 2_000);
-      try {
-        return await recordBuild(layout, request, result);
-      } finally {
-        clearInterval(beat);
-      }
+      return beating(2_000, () => recordBuild(layout, request, result));
     },
 
     async prepareInstallTest(request: InstallTestRequest): Promise<PreparedInstallTest> {
-      const beat = setInterval(() => Context.current().heartbeat(), 2_000);
-      try {
-        return await prepareInstallTest(layout, request);
-      } finally {
-        clearInterval(beat);
-      }
+      return beating(2_000, () => prepareInstallTest(layout, request));
     },
 
     async recordInstallTest({ request, summary }: { request: InstallTestRequest; summary: InstallTestSummary }): Promise<void> {

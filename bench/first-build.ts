@@ -178,16 +178,39 @@ function eventMs(event: HistoryEvent | undefined): number {
   return Number(String(t.seconds ?? 0)) * 1000 + (t.nanos ?? 0) / 1e6;
 }
 
-/** The first activity of that type in a history: when it started and completed (server times, ms). */
+/**
+ * The first activity of that type in a history: when it started and completed (server times, ms). A local activity
+ * (prepareBuild, since the patch that made it one) is a marker whose data says when it completed: its whole time
+ * shows as "started", and "ran" as 0 (the schedule time in the marker is not comparable with the server's).
+ */
 function activity(events: HistoryEvent[], type: string): { started: number; completed: number } {
   const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
-  if (!scheduled) throw new Error(`no ${type} activity in the history`);
+  if (!scheduled) return localActivity(events, type);
   const id = String(scheduled.eventId);
   const started = events.find((e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === id);
   const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === id);
   if (!started || !completed) throw new Error(`the ${type} activity did not complete`);
   return { started: eventMs(started), completed: eventMs(completed) };
 }
+
+function localActivity(events: HistoryEvent[], type: string): { started: number; completed: number } {
+  for (const e of events) {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') continue;
+    const payload = marker.details?.data?.payloads?.[0]?.data;
+    if (!payload) continue;
+    const data = JSON.parse(Buffer.from(payload).toString('utf8')) as {
+      activity_type?: string; complete_time?: Timestamp;
+    };
+    if (data.activity_type !== type || !data.complete_time) continue;
+    const completed = timestampMs(data.complete_time);
+    return { started: completed, completed };
+  }
+  throw new Error(`no ${type} activity in the history`);
+}
+
+type Timestamp = { seconds?: number | string; nanos?: number };
+const timestampMs = (t: Timestamp) => Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6;
 
 interface ContainerStart {
   key: string;

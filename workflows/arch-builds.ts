@@ -1,6 +1,6 @@
 import {
   ActivityCancellationType, CancellationScope, ChildWorkflowCancellationType, condition, continueAsNew, executeChild,
-  getExternalWorkflowHandle, patched, proxyActivities, setHandler, sleep, workflowInfo,
+  getExternalWorkflowHandle, patched, proxyActivities, proxyLocalActivities, setHandler, sleep, workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { BuildRequest } from '../activities/builder/build-request';
@@ -13,6 +13,7 @@ import { BuildGraph, type PlannedBuild } from '../domain/build-graph';
 import { buildIdentity, type ArchBuildInput, type ArchBuildResult } from '../domain/push';
 import { buildTaskQueue, ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queues';
 import { describeFailure, isCancellation } from './lib/failures';
+import { LOCAL_ORCHESTRATOR_ACTIVITIES } from './lib/patches';
 import {
   archStateSignal, archStatusQuery, buildsChangedSignal, externalBuildSignal, retrySignal, supersedeSignal,
 } from './messages';
@@ -44,6 +45,14 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
     heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
   });
+  // The same two, run by the orchestrator worker inside this workflow's task: no trip through a task queue and no
+  // workflow task of their own, two of a build's six hand-offs. Both are idempotent, as a local activity must be (a
+  // task that ran one and then failed runs it again). Pushes that began with them as activities replay as they ran.
+  const local = proxyLocalActivities<OrchestratorActivities>({
+    startToCloseTimeout: '15 minutes',
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+  });
+  const orchestrator = () => (patched(LOCAL_ORCHESTRATOR_ACTIVITIES) ? local : { addToWip, prepareBuild });
 
   let stopping = input.stopping ? new Set(input.stopping.wanted) : undefined;
   const inFlight = new Map<string, CancellationScope>();
@@ -77,7 +86,7 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
       const outcome = patched('builds-through-blobs')
         ? await scope.run(() => buildOnce(request, (note) => { graph.note(build.id, note); poke(); }))
         : await scope.run(() => (buildPackage as unknown as (r: BuildRequest) => Promise<BuildOutcome>)(request));
-      await CancellationScope.nonCancellable(() => addToWip({ push, keys: [outcome.key] }));
+      await CancellationScope.nonCancellable(() => orchestrator().addToWip({ push, keys: [outcome.key] }));
       graph.succeed(build.id, Date.now(), { key: outcome.key, cached: outcome.cached, artifacts: outcome.artifacts });
     } catch (err) {
       if (isCancellation(err)) graph.cancel(build.id, Date.now());
@@ -98,7 +107,7 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
     let diskWaits = 0;
     for (;;) {
       // The log says once that the build waits for another push's.
-      const prepared = await prepareBuild({ request, waiting: looks === 1, ...(diskWaits > 0 ? { diskWaits } : {}) });
+      const prepared = await orchestrator().prepareBuild({ request, waiting: looks === 1, ...(diskWaits > 0 ? { diskWaits } : {}) });
       if (prepared.cached) return prepared.outcome;
       if ('lowDisk' in prepared) {
         // The data dir is below build.minFreeMb: not a failure, a wait, shown on the build until there is room.

@@ -1,9 +1,10 @@
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { BuildActivities } from '../activities/build-activities';
 import type { BuildRequest, WorkerBuildRequest } from '../activities/builder/build-request';
 import type { OrchestratorActivities } from '../activities/orchestrator-activities';
 import type { BuildOutcome } from '../domain/build';
 import { buildTaskQueue, ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queues';
+import { LOCAL_ORCHESTRATOR_ACTIVITIES } from './lib/patches';
 
 export interface BuildWorkflowInput {
   request: BuildRequest;
@@ -32,6 +33,11 @@ export async function buildWorkflow({ request, job }: BuildWorkflowInput): Promi
     heartbeatTimeout: '10 seconds',
     retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 20 },
   });
+  // Recording runs inside this workflow's task (see arch-builds.ts): idempotent, it may run again after a crash.
+  const local = proxyLocalActivities<OrchestratorActivities>({
+    startToCloseTimeout: '15 minutes',
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', maximumAttempts: 20 },
+  });
   const result = await runBuild(job);
-  return await recordBuild({ request, result });
+  return await (patched(LOCAL_ORCHESTRATOR_ACTIVITIES) ? local : { recordBuild }).recordBuild({ request, result });
 }
