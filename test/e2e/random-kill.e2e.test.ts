@@ -18,7 +18,7 @@ import { writeFixturePackage } from '../helpers/deb-fixtures';
 import { freePort } from '../helpers/ports';
 import { ContainerCreations, KilnProcesses, ownTemporalServer, requireCompiledWorkers, writeProcessConfig } from '../helpers/kiln-processes';
 import { PortsRepo } from '../helpers/ports-repo';
-import { pushResultOf, pushStatusText } from '../helpers/push-result';
+import { failedBuildLogsText, pushResultOf, pushStatusText } from '../helpers/push-result';
 import { sleep } from '../helpers/until';
 
 const exec = promisify(execFile);
@@ -125,6 +125,7 @@ describe('random kills during pushes and publishes (compiled processes, own Temp
       console.error([
         `seed ${seed}; kills: ${kills.join(', ')}`, ...violations.slice(0, 20), procs.transcript(),
         ...await Promise.all(pushes.map(async (p) => `----- ${p.workflowId} -----\n${await pushStatusText(client, p.workflowId)}`)),
+        ...await Promise.all(pushes.map((p) => failedBuildLogsText(client, p.workflowId, layout.root))),
       ].join('\n'));
     });
 

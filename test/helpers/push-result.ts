@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { PushResult } from '../../domain/push';
 import { pushStatusQuery } from '../../workflows/messages';
@@ -14,6 +16,30 @@ export async function pushStatusText(client: Client, workflowId: string): Promis
   } catch (err) {
     return `(no status: ${String(err)})`;
   }
+}
+
+/**
+ * The last lines of the log of each failed build of a push (logs under `dataDir`): why a build failed, which the
+ * status's error type alone does not say, for failure messages.
+ */
+export async function failedBuildLogsText(client: Client, workflowId: string, dataDir: string, lines = 40): Promise<string> {
+  let builds: Array<{ id: string; state: string; log?: string }>;
+  try {
+    builds = (await client.workflow.getHandle(workflowId).query(pushStatusQuery)).builds;
+  } catch {
+    return '';
+  }
+  const parts: string[] = [];
+  for (const build of builds.filter((b) => b.state === 'failed' && b.log)) {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(dataDir, build.log!), 'utf8');
+    } catch (err) {
+      text = `(no log: ${String(err)})`;
+    }
+    parts.push(`----- log of ${build.id} (${workflowId}), last ${lines} lines -----\n${text.split('\n').slice(-lines).join('\n')}`);
+  }
+  return parts.join('\n');
 }
 
 /**
