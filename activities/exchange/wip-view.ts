@@ -5,7 +5,11 @@ import type { DataLayout, PushRef } from '../../domain/data-layout';
 import { sha256File, ArtifactStore } from '../store/artifact-store';
 import { withWipLock } from '../wip/wip-repo';
 
-/** Digests of files already hashed, by inode: WIP lanes hold hard links into the (immutable) store. */
+/**
+ * Digests of package files already hashed, by inode: WIP lanes hold hard links into the (immutable) store. Only
+ * those: an index file is rewritten (a new file renamed over the old) many times a second, and ext4 hands a freed
+ * inode to the next file while mtimes tick in jiffies, so inode, size and mtime can repeat with other bytes.
+ */
 const digests = new Map<string, string>();
 const MAX_REMEMBERED = 200_000;
 
@@ -48,12 +52,16 @@ async function stored(store: ArtifactStore, file: string, viewPath: string): Pro
   if (!VIEW_PATH_PATTERN.test(viewPath)) throw new Error(`the WIP repository holds a file a view cannot name: ${viewPath}`);
   const stat = await fs.promises.lstat(file);
   if (!stat.isFile()) throw new Error(`the WIP repository holds something that is not a file: ${viewPath}`);
+  // A package is a hard link into the store (two links at least); an index, the keyring and the lane's files are not.
+  const linked = stat.nlink > 1;
   const id = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-  let sha256 = digests.get(id);
+  let sha256 = linked ? digests.get(id) : undefined;
   if (!sha256) {
     sha256 = await sha256File(file);
-    if (digests.size >= MAX_REMEMBERED) digests.clear();
-    digests.set(id, sha256);
+    if (linked) {
+      if (digests.size >= MAX_REMEMBERED) digests.clear();
+      digests.set(id, sha256);
+    }
   }
   // Packages are in the store already (the lane links them); indexes and the keyring are added.
   if (!(await store.keep(sha256))) await store.add(file);
