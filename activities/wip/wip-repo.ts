@@ -24,64 +24,31 @@ export class WipRepo {
   private get dir(): string { return this.layout.wip(this.push); }
   private manifest(lane: string): string { return path.join(this.dir, lane, 'kiln-manifest.json'); }
 
-  /**
-   * Add the results of these builds. Idempotent; one update at a time per WIP repository (lock file). Builds of a
-   * push end together: adds that arrive while one runs wait as one batch, indexed once, instead of each re-indexing
-   * the lane in turn (which made a build of a wide push wait seconds for the lock).
-   */
+  /** Add the results of these builds. Idempotent; one update at a time per WIP repository (lock file). */
   async add(keys: string[]): Promise<{ lanes: string[] }> {
-    let batch = waitingBatches.get(this.dir);
-    if (!batch) {
-      const fresh: AddBatch = { keys: new Set(), done: undefined as unknown as AddBatch['done'] };
-      waitingBatches.set(this.dir, fresh);
-      fresh.done = this.runBatch(fresh);
-      batch = fresh;
-    }
-    for (const key of keys) batch.keys.add(key);
-    const { lanes, missing } = await batch.done;
-    const notBuilt = keys.find((k) => missing.has(k));
-    if (notBuilt !== undefined) throw new Error(`build ${notBuilt} has no record: it was not built`);
-    return { lanes };
-  }
-
-  private async runBatch(batch: AddBatch): Promise<{ lanes: string[]; missing: Set<string> }> {
+    await fs.promises.mkdir(this.dir, { recursive: true });
+    const lock = await acquire(path.join(this.dir, '.lock'));
     try {
-      await fs.promises.mkdir(this.dir, { recursive: true });
-      const lock = await acquire(path.join(this.dir, '.lock'));
-      // From here on, adds that arrive form the next batch.
-      if (waitingBatches.get(this.dir) === batch) waitingBatches.delete(this.dir);
-      try {
-        return await this.addNow([...batch.keys].sort());
-      } finally {
-        await lock.release();
+      await this.key.ensure();
+      await fs.promises.copyFile(this.key.publicKeyring, path.join(this.dir, 'wip.gpg'));
+      const touched = new Map<string, Set<string>>();
+      for (const key of keys) {
+        const record = await readJsonIfExists<BuildRecord>(this.layout.buildRecord(key));
+        if (!record) throw new Error(`build ${key} has no record: it was not built`);
+        const format = formatOf(record.spec.format);
+        for (const artifact of record.artifacts) {
+          const lane = laneOf(format, artifact.architecture);
+          await hardLink(path.join(this.layout.store, artifact.sha256), pathInside(this.dir, lane, artifact.file));
+          const keysOfLane = touched.get(lane) ?? new Set((await readJsonIfExists<string[]>(this.manifest(lane))) ?? []);
+          keysOfLane.add(key);
+          touched.set(lane, keysOfLane);
+        }
       }
+      for (const [lane, laneKeys] of touched) await this.index(lane, [...laneKeys].sort());
+      return { lanes: [...touched.keys()].sort() };
     } finally {
-      if (waitingBatches.get(this.dir) === batch) waitingBatches.delete(this.dir);
+      await lock.release();
     }
-  }
-
-  private async addNow(keys: string[]): Promise<{ lanes: string[]; missing: Set<string> }> {
-    await this.key.ensure();
-    await fs.promises.copyFile(this.key.publicKeyring, path.join(this.dir, 'wip.gpg'));
-    const touched = new Map<string, Set<string>>();
-    const missing = new Set<string>();
-    for (const key of keys) {
-      const record = await readRecord(this.layout, key);
-      if (!record) {
-        missing.add(key);
-        continue;
-      }
-      const format = formatOf(record.spec.format);
-      for (const artifact of record.artifacts) {
-        const lane = laneOf(format, artifact.architecture);
-        await hardLink(path.join(this.layout.store, artifact.sha256), pathInside(this.dir, lane, artifact.file));
-        const keysOfLane = touched.get(lane) ?? new Set((await readJsonIfExists<string[]>(this.manifest(lane))) ?? []);
-        keysOfLane.add(key);
-        touched.set(lane, keysOfLane);
-      }
-    }
-    for (const [lane, laneKeys] of touched) await this.index(lane, [...laneKeys].sort());
-    return { lanes: [...touched.keys()].sort(), missing };
   }
 
   private async index(lane: string, keys: string[]): Promise<void> {
@@ -89,8 +56,7 @@ export class WipRepo {
     const packages: LanePackage[] = [];
     let formatId: BuildRecord['spec']['format'];
     for (const key of keys) {
-      const record = await readRecord(this.layout, key);
-      if (!record) throw new Error(`build ${key} is in the WIP lane ${lane} but has no record`);
+      const record = (await readJsonIfExists<BuildRecord>(this.layout.buildRecord(key)))!;
       formatId = record.spec.format;
       for (const a of record.artifacts) {
         if (laneOf(formatOf(formatId), a.architecture) !== lane) continue;
@@ -144,63 +110,10 @@ export async function withWipLock<T>(dir: string, work: () => Promise<T>): Promi
   }
 }
 
-interface AddBatch {
-  keys: Set<string>;
-  done: Promise<{ lanes: string[]; missing: Set<string> }>;
-}
-
-/** Per WIP repository: the batch of adds waiting for the lock, which adds arriving meanwhile join. */
-const waitingBatches = new Map<string, AddBatch>();
-
-/**
- * Build records are written once and never change: a lane's index is made from all of its builds' records each time
- * one joins, so they are kept here rather than read again (a push of thousands re-read them quadratically).
- */
-const recordCache = new Map<string, BuildRecord>();
-const RECORD_CACHE_MAX = 20_000;
-
-async function readRecord(layout: DataLayout, key: string): Promise<BuildRecord | undefined> {
-  const file = layout.buildRecord(key);
-  const cached = recordCache.get(file);
-  if (cached) return cached;
-  const record = await readJsonIfExists<BuildRecord>(file);
-  if (record) {
-    if (recordCache.size >= RECORD_CACHE_MAX) recordCache.delete(recordCache.keys().next().value!);
-    recordCache.set(file, record);
+async function acquire(file: string): Promise<KeyLock> {
+  for (;;) {
+    const lock = await KeyLock.tryAcquire(file);
+    if (lock) return lock;
+    await new Promise((r) => setTimeout(r, 100));
   }
-  return record;
-}
-
-/** Per lock file: the tail of this process's queue for it, so waiters here take turns instead of polling the file. */
-const localTurns = new Map<string, Promise<void>>();
-
-/** The WIP lock: this process's turn first, then the file (another process may hold it: poll for that one only). */
-async function acquire(file: string): Promise<{ release(): Promise<void> }> {
-  const before = localTurns.get(file) ?? Promise.resolve();
-  let endTurn!: () => void;
-  const turn = new Promise<void>((resolve) => { endTurn = resolve; });
-  const tail = before.then(() => turn);
-  localTurns.set(file, tail);
-  const finish = () => {
-    endTurn();
-    if (localTurns.get(file) === tail) localTurns.delete(file);
-  };
-  await before;
-  let lock: KeyLock | undefined;
-  try {
-    while (!(lock = await KeyLock.tryAcquire(file))) await new Promise((r) => setTimeout(r, 100));
-  } catch (err) {
-    finish();
-    throw err;
-  }
-  const held = lock;
-  return {
-    async release() {
-      try {
-        await held.release();
-      } finally {
-        finish();
-      }
-    },
-  };
 }
