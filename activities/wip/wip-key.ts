@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as openpgp from 'openpgp';
 import { writeFileAtomic } from '../../domain/atomic-file';
 import { fingerprint, gpg, gpgRaw } from '../openpgp/gpg';
 import { KeyLock } from '../builder/key-lock';
@@ -10,23 +9,12 @@ import { KeyLock } from '../builder/key-lock';
  * build containers trust; it is never the final repository key (that one lives in the signer alone).
  */
 export class WipKey {
-  private ensured?: Promise<string>;
-  private signing?: Promise<openpgp.PrivateKey>;
-
   constructor(private readonly dir: string) {}
 
   private get home(): string { return path.join(this.dir, 'gnupg'); }
   get publicKeyring(): string { return path.join(this.dir, 'wip.gpg'); }
 
-  /** The key's fingerprint, made first if there is none. Known once per process: the key is never replaced. */
   async ensure(): Promise<string> {
-    if (this.ensured && fs.existsSync(this.publicKeyring)) return this.ensured;
-    this.ensured = this.make();
-    this.ensured.catch(() => { this.ensured = undefined; });
-    return this.ensured;
-  }
-
-  private async make(): Promise<string> {
     const existing = await fingerprint(this.home);
     if (existing && fs.existsSync(this.publicKeyring)) return existing;
     await fs.promises.mkdir(this.dir, { recursive: true });
@@ -49,29 +37,9 @@ export class WipKey {
     }
   }
 
-  /**
-   * Clear-sign a Release file into InRelease. In this process, not by a gpg per call: a push signs its WIP index
-   * once per build it adds, and spawning gpg from a busy orchestrator cost more than the rest of adding the build.
-   * apt in the build container checks it with gpgv against wip.gpg like any other signature.
-   */
+  /** Clear-sign a Release file into InRelease. */
   async clearsign(release: string): Promise<string> {
-    const key = await this.signingKey();
-    const signed = await openpgp.sign({ message: await openpgp.createCleartextMessage({ text: release }), signingKeys: key });
-    // OpenPGP.js ends lines with CRLF; the signature covers the text with canonical (CRLF) line ends either way
-    // (RFC 9580, 7.1), and an InRelease with LF, as gpg writes it, is what every apt parser expects.
-    return signed.replace(/\r\n/g, '\n');
-  }
-
-  private signingKey(): Promise<openpgp.PrivateKey> {
-    this.signing ??= (async () => {
-      const fpr = await this.ensure();
-      // Made without a passphrase (above): exported, its secret part is unprotected and needs no agent to use.
-      const secret = await gpgRaw(this.home, ['--pinentry-mode', 'loopback', '--passphrase', '', '--export-secret-keys', fpr]);
-      const key = await openpgp.readPrivateKey({ binaryKey: secret });
-      if (key.getFingerprint().toUpperCase() !== fpr) throw new Error(`the WIP key exported from ${this.home} is not ${fpr}`);
-      return key;
-    })();
-    this.signing.catch(() => { this.signing = undefined; });
-    return this.signing;
+    const fpr = await this.ensure();
+    return gpg(this.home, ['--local-user', fpr, '--digest-algo', 'SHA256', '--clearsign', '--output', '-'], release);
   }
 }
