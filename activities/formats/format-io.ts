@@ -51,6 +51,8 @@ export interface SnapshotIndexInput {
   sources: readonly SnapshotSource[];
   /** The snapshot current now, if any: a format may keep its indexes reachable (apt's by-hash). */
   base?: { dir: string; manifest: SnapshotManifest };
+  /** A folder of the branch, never served, the format may keep between snapshots (apt: compressed index chunks). */
+  cacheDir: string;
 }
 
 /**

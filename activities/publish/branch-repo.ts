@@ -55,6 +55,8 @@ export class BranchRepo {
 
   get dir(): string { return this.layout.repo(this.tree, this.branch); }
   get snapshotsDir(): string { return path.join(this.dir, 'snapshots'); }
+  /** What the format keeps between snapshots to make the next one faster (never served, safe to delete). */
+  get cacheDir(): string { return path.join(this.dir, 'index-cache'); }
   snapshotDir(number: number): string { return path.join(this.snapshotsDir, snapshotDirName(number)); }
   private stagingDir(number: number): string { return path.join(this.snapshotsDir, `.${snapshotDirName(number)}.staging`); }
 
@@ -125,7 +127,7 @@ export class BranchRepo {
     const indexer = formatIO(request.format).snapshotIndex;
     const { releaseDir, files, databases } = await indexer.write({
       staging, tree: this.tree, suite: request.suite, arches: request.arches, sources,
-      base: base && { dir: this.snapshotDir(base.number), manifest: base },
+      base: base && { dir: this.snapshotDir(base.number), manifest: base }, cacheDir: this.cacheDir,
     });
     const release = releaseFile({
       tree: this.tree, branch: this.branch, suite: request.suite, arches: request.arches, snapshot: request.number,

@@ -13,12 +13,39 @@ export function poolPath(source: string, file: string): string {
 
 /** Packages of `binary-<arch>`: that arch's packages and every `Architecture: all` one, sorted, one stanza each. */
 export function packagesIndex(sources: readonly SnapshotSource[], arch: string): string {
+  return packagesChunks(sources, arch).join('');
+}
+
+/** Entries per chunk on average: ~100 KB of text, one xz call's worth when a chunk changes. */
+const CHUNK_MASK = 0xff;
+/** A chunk never grows beyond this, whatever the names hash to. */
+const CHUNK_MAX_CHARS = 1 << 20;
+
+/**
+ * The same text as `packagesIndex`, cut into chunks whose ends depend only on the package names at them (a boundary
+ * after each entry whose name hashes to 0 modulo 256): adding, removing or changing one package changes one chunk
+ * and leaves the others byte for byte, so their compressed form can be reused.
+ */
+export function packagesChunks(sources: readonly SnapshotSource[], arch: string): string[] {
   const entries: SnapshotArtifact[] = [];
   for (const source of sources) {
     for (const a of source.artifacts) if (a.architecture === arch || a.architecture === 'all') entries.push(a);
   }
   entries.sort((x, y) => x.package.localeCompare(y.package) || x.version.localeCompare(y.version) || x.architecture.localeCompare(y.architecture));
-  return entries.map((a) => `${a.stanza.replace(/\n+$/, '')}\nFilename: ${a.pool}\n`).join('\n');
+  const chunks: string[] = [];
+  let chunk = '';
+  entries.forEach((a, i) => {
+    chunk += `${a.stanza.replace(/\n+$/, '')}\nFilename: ${a.pool}\n${i < entries.length - 1 ? '\n' : ''}`;
+    if ((fnv1a(a.package) & CHUNK_MASK) === 0 || chunk.length >= CHUNK_MAX_CHARS) { chunks.push(chunk); chunk = ''; }
+  });
+  if (chunk) chunks.push(chunk);
+  return chunks;
+}
+
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 export interface IndexFile {

@@ -1,15 +1,16 @@
-import { execFile } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../../domain/atomic-file';
-import { COMPONENT, packagesIndex, type IndexFile } from '../../../domain/publish/apt-index';
+import { COMPONENT, packagesChunks, type IndexFile } from '../../../domain/publish/apt-index';
 import { pathInside } from '../../../domain/safe-path';
 import { hardLink } from '../../store/hard-link';
 import type { SnapshotIndex, SnapshotIndexInput } from '../format-io';
+import { XzChunkCache } from './chunked-xz';
 
 /**
- * A snapshot's APT index: `dists/<suite>/main/binary-<arch>/Packages(.xz)` from the stanzas computed at build time,
+ * A snapshot's APT index: `dists/<suite>/main/binary-<arch>/Packages(.xz)` from the stanzas computed at build time
+ * (the .xz spliced from cached chunks: only the chunks a change touched are compressed again),
  * each also under by-hash/, and the previous snapshot's indexes kept by hash so a client that read its InRelease
  * just before the switch still finds them.
  */
@@ -17,10 +18,15 @@ async function write(input: SnapshotIndexInput): Promise<{ releaseDir: string; f
   const releaseDir = path.join('dists', input.suite);
   const dists = path.join(input.staging, releaseDir);
   const files: IndexFile[] = [];
+  const chunkCache = new XzChunkCache(path.join(input.cacheDir, 'packages-xz'));
+  const used: string[] = [];
   for (const arch of input.arches) {
     const rel = `${COMPONENT}/binary-${arch}`;
-    const packages = Buffer.from(packagesIndex(input.sources, arch));
-    const xz = await compressXz(packages);
+    const chunks = packagesChunks(input.sources, arch);
+    const packages = Buffer.from(chunks.join(''));
+    const compressed = await chunkCache.compress(chunks);
+    used.push(...compressed.used);
+    const xz = compressed.xz;
     for (const [name, data] of [['Packages', packages], ['Packages.xz', xz]] as const) {
       const file: IndexFile = { path: `${rel}/${name}`, size: data.length, sha256: crypto.createHash('sha256').update(data).digest('hex') };
       files.push(file);
@@ -36,17 +42,8 @@ async function write(input: SnapshotIndexInput): Promise<{ releaseDir: string; f
       if (fs.existsSync(path.join(baseDists, byHash))) await hardLink(path.join(baseDists, byHash), path.join(dists, byHash));
     }
   }
+  await chunkCache.prune(used);
   return { releaseDir, files };
-}
-
-function compressXz(data: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('xz', ['--compress', '--stdout', '-6'], { encoding: 'buffer', maxBuffer: 1024 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`xz failed: ${stderr.toString().trim() || err.message}`));
-      else resolve(stdout);
-    });
-    child.stdin!.end(data);
-  });
 }
 
 export const aptSnapshotIndex: SnapshotIndex = {
