@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
 
 /**
@@ -20,12 +21,22 @@ export class MirrorProxy {
         res.writeHead(403, { 'content-type': 'text/plain' }).end('kiln: a build reaches only the configured Debian mirror\n');
         return;
       }
-      const upstream = http.request(target, { method: req.method, headers: forwardable(req.headers), timeout: 60_000 }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      // An https mirror asked for in absolute form (`GET https://…`, which apt does not send but a build may): fetched
+      // over TLS here. Every error of a request becomes this request's answer, never the worker's crash.
+      let upstream: http.ClientRequest;
+      try {
+        upstream = (target.protocol === 'https:' ? https : http).request(target, { method: req.method, headers: forwardable(req.headers), timeout: 60_000 }, (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
+      } catch (err) {
+        log(`cannot fetch ${target.href.slice(0, 200)}: ${(err as Error).message}`);
+        res.writeHead(502, { 'content-type': 'text/plain' }).end('kiln: cannot fetch that from the mirror\n');
+        return;
+      }
       upstream.on('timeout', () => upstream.destroy(new Error('mirror timed out')));
       upstream.on('error', (err) => {
+        log(`mirror unreachable for ${target!.href.slice(0, 200)}: ${err.message}`);
         if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' }).end(`kiln: mirror unreachable: ${err.message}\n`);
         else res.destroy();
       });
