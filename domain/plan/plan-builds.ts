@@ -73,6 +73,26 @@ export function planBuilds(input: PlanInput): PlanOutput {
     }
   }
 
+  // A binary package name belongs to one source: two sources of the tree declaring it would each publish it (a
+  // source could take over a libc6 it does not own). Only declared package names count (Debian's Package, pacman's
+  // pkgname), never virtual names (Provides, provides): refuse every source that shares one with another source.
+  // The published repository is not consulted: a source that left the tree no longer owns its names.
+  const declaredBy = new Map<string, PlanRecipe[]>();
+  for (const r of input.recipes) {
+    for (const name of new Set(r.binaries.map((b) => b.name))) declaredBy.set(name, [...(declaredBy.get(name) ?? []), r]);
+  }
+  const shared = new Map<PlanRecipe, string[]>();
+  for (const [name, rs] of [...declaredBy].sort(([a], [b]) => a.localeCompare(b))) {
+    if (new Set(rs.map((r) => r.source)).size < 2) continue;
+    for (const r of rs) {
+      const others = [...new Set(rs.filter((o) => o.source !== r.source).map((o) => `${o.source} (${o.dir})`))].sort();
+      shared.set(r, [...(shared.get(r) ?? []), `${name} (also declared by ${others.join(', ')})`]);
+    }
+  }
+  for (const [r, names] of shared) {
+    addError({ dir: r.dir, source: r.source, code: 'BINARY_DECLARED_TWICE', message: `${r.source} declares binary package${names.length > 1 ? 's' : ''} ${names.join('; ')}: a binary package belongs to one source; rename it or remove it from all but one` });
+  }
+
   const published = new Map(input.published.map((p) => [p.source, p]));
   const unchanged: PlanOutput['unchanged'] = [];
   const candidates = new Map<string, { recipe: PlanRecipe; arches: Map<string, BinaryScope> }>();
@@ -94,7 +114,8 @@ export function planBuilds(input: PlanInput): PlanOutput {
     else candidates.set(recipe.source, { recipe, arches });
   }
 
-  // Which source (and which of its builds) provides each binary package name.
+  // Which source (and which of its builds) provides each binary package name. A name two sources declare refused
+  // both above (BINARY_DECLARED_TWICE): whichever is kept here, a dependent of it is refused too.
   const provider = new Map<string, { source: string; all: boolean }>();
   for (const r of input.recipes) {
     for (const b of r.binaries) provider.set(b.name, { source: r.source, all: isArchIndependent(format, b.architectures) });

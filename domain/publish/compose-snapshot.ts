@@ -73,5 +73,19 @@ export function composeSnapshot(input: ComposeInput): SnapshotSource[] {
         .sort((x, y) => x.pool.localeCompare(y.pool)),
     });
   }
+  // A binary package belongs to one source of the snapshot. The plan refuses two sources declaring one name
+  // (BINARY_DECLARED_TWICE); this also holds for pushes planned before that check, and for names a build makes
+  // without declaring them (Debian's -dbgsym, pacman's -debug). Only sources of the new snapshot count: a name whose
+  // owner left the tree (renamed, removed) was dropped with it above, and another source may take it.
+  const owner = new Map<string, string>();
+  for (const s of [...result.values()].sort((a, b) => a.source.localeCompare(b.source))) {
+    for (const a of s.artifacts) {
+      const other = owner.get(a.package);
+      if (other !== undefined && other !== s.source) {
+        throw new ComposeError('SNAPSHOT_CONFLICT', `binary package ${a.package} would be published by both ${other} and ${s.source}`);
+      }
+      owner.set(a.package, s.source);
+    }
+  }
   return [...result.values()].sort((a, b) => a.source.localeCompare(b.source));
 }

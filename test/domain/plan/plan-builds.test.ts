@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { debFormat } from '../../../domain/formats/deb/format';
+import { pacmanFormat } from '../../../domain/formats/pacman/format';
 import { planBuilds, type PlanRecipe, type PublishedSource } from '../../../domain/plan/plan-builds';
 
 const r = (source: string, binaries: Array<[string, string]>, buildDepends: string[] = [], version = '1.0', treeHash = `t-${source}-${version}`): PlanRecipe =>
@@ -99,6 +100,98 @@ describe('planBuilds', () => {
     const plan = planBuilds({ arches: ['amd64'], recipes: [{ ...r('x', [['x', 'any']]), dir: 'one' }, { ...r('x', [['x', 'any']]), dir: 'two' }], invalid: [], published: [] });
     expect(plan.builds).toEqual([]);
     expect(plan.errors[0]).toMatchObject({ source: 'x', code: 'RECIPE_INVALID' });
+  });
+});
+
+describe('planBuilds: a binary package belongs to one source', () => {
+  it('refuses every source declaring a binary another source declares, naming both; the rest still builds', () => {
+    const plan = planBuilds({
+      arches, invalid: [], published: [], recipes: [
+        r('glibc', [['libc6', 'any'], ['libc6-dev', 'any']]),
+        r('kiln-evil', [['kiln-evil', 'any'], ['libc6', 'any']]),
+        r('kiln-docs', [['kiln-docs', 'all']]),
+      ],
+    });
+    expect(plan.builds.map((b) => b.id)).toEqual(['kiln-docs/amd64']);
+    expect(plan.errors.map((e) => `${e.source}:${e.dir}:${e.code}`)).toEqual(['glibc:glibc:BINARY_DECLARED_TWICE', 'kiln-evil:kiln-evil:BINARY_DECLARED_TWICE']);
+    expect(plan.errors[0].message).toBe('glibc declares binary package libc6 (also declared by kiln-evil (kiln-evil)): a binary package belongs to one source; rename it or remove it from all but one');
+    expect(plan.errors[1].message).toMatch(/^kiln-evil declares binary package libc6 \(also declared by glibc \(glibc\)\)/);
+  });
+
+  it('refuses an already published, unchanged owner too, and the dependents of either', () => {
+    const published: PublishedSource[] = [{ source: 'glibc', version: '1.0', treeHash: 't-glibc-1.0', arches }];
+    const plan = planBuilds({
+      arches, invalid: [], published, recipes: [
+        r('glibc', [['libc6', 'any']]),
+        r('kiln-evil', [['libc6', 'any']]),
+        r('app', [['app', 'any']], ['libc6']),
+        r('tool', [['tool', 'any']], ['app']),
+      ],
+    });
+    expect(plan.builds).toEqual([]);
+    expect(plan.unchanged).toEqual([]);
+    expect(plan.errors.map((e) => `${e.source}:${e.code}`)).toEqual([
+      'app:DEPENDENCY_FAILED', 'glibc:BINARY_DECLARED_TWICE', 'kiln-evil:BINARY_DECLARED_TWICE', 'tool:DEPENDENCY_FAILED',
+    ]);
+  });
+
+  it('names every shared binary and every other source in one error per source', () => {
+    const plan = planBuilds({
+      arches: ['amd64'], invalid: [], published: [], recipes: [
+        r('a', [['x', 'any'], ['y', 'all']]),
+        r('b', [['x', 'any']]),
+        r('c', [['x', 'any'], ['y', 'all']]),
+      ],
+    });
+    expect(plan.builds).toEqual([]);
+    expect(plan.errors.map((e) => e.message.split(':')[0])).toEqual([
+      'a declares binary packages x (also declared by b (b), c (c)); y (also declared by c (c))',
+      'b declares binary package x (also declared by a (a), c (c))',
+      'c declares binary packages x (also declared by a (a), b (b)); y (also declared by a (a))',
+    ]);
+  });
+
+  it('a source declaring a name once per arch, or in two directories, is not a second owner', () => {
+    const one = planBuilds({ arches, invalid: [], published: [], recipes: [{ ...r('x', []), binaries: [{ name: 'x', architectures: ['amd64'] }, { name: 'x', architectures: ['i386'] }] }] });
+    expect(one.errors).toEqual([]);
+    const two = planBuilds({ arches: ['amd64'], recipes: [{ ...r('x', [['x', 'any']]), dir: 'one' }, { ...r('x', [['x', 'any']]), dir: 'two' }], invalid: [], published: [] });
+    expect(two.errors.map((e) => e.code)).toEqual(['RECIPE_INVALID']);
+  });
+
+  it('a name whose published owner left the tree (renamed or removed) may be taken', () => {
+    const published: PublishedSource[] = [{ source: 'kiln-old', version: '1.0', treeHash: 'x', arches }];
+    const plan = planBuilds({ arches, invalid: [], published, recipes: [r('kiln-new', [['kiln-tool', 'any']])] });
+    expect(plan.errors).toEqual([]);
+    expect(plan.builds.map((b) => b.id)).toEqual(['kiln-new/amd64', 'kiln-new/i386']);
+    expect(plan.deleted).toEqual(['kiln-old']);
+  });
+
+  describe('through the pacman format: pkgname counts, provides does not', () => {
+    const srcinfo = (pkgbase: string, packages: Array<{ name: string; provides?: string[] }>) => {
+      const parsed = pacmanFormat.parseRecipe(pkgbase, {
+        '.SRCINFO': [
+          `pkgbase = ${pkgbase}`, '\tpkgver = 1.0', '\tpkgrel = 1', '\tarch = x86_64', '',
+          ...packages.flatMap((p) => [`pkgname = ${p.name}`, ...(p.provides ?? []).map((v) => `\tprovides = ${v}`), '']),
+        ].join('\n'),
+      });
+      if (!parsed.ok) throw new Error(parsed.error.message);
+      const rec = parsed.recipe;
+      return { dir: pkgbase, treeHash: `t-${pkgbase}`, source: rec.source, version: rec.version, binaries: rec.binaries, buildDepends: rec.buildDependsOn('x86_64') } satisfies PlanRecipe;
+    };
+    const plan = (recipes: PlanRecipe[]) => planBuilds({ format: pacmanFormat, arches: ['x86_64'], invalid: [], published: [], recipes });
+
+    it('two package bases providing one virtual name both build', () => {
+      const p = plan([srcinfo('bash', [{ name: 'bash', provides: ['sh'] }]), srcinfo('dash', [{ name: 'dash', provides: ['sh', 'libdash.so=1-64'] }])]);
+      expect(p.errors).toEqual([]);
+      expect(p.builds.map((b) => b.id)).toEqual(['bash/x86_64', 'dash/x86_64']);
+    });
+
+    it('a split package naming another base\'s pkgname refuses both', () => {
+      const p = plan([srcinfo('glibc', [{ name: 'glibc' }, { name: 'lib32-glibc' }]), srcinfo('kiln-evil', [{ name: 'kiln-evil' }, { name: 'glibc' }])]);
+      expect(p.builds).toEqual([]);
+      expect(p.errors.map((e) => `${e.source}:${e.code}`)).toEqual(['glibc:BINARY_DECLARED_TWICE', 'kiln-evil:BINARY_DECLARED_TWICE']);
+      expect(p.errors[1].message).toMatch(/^kiln-evil declares binary package glibc \(also declared by glibc \(glibc\)\)/);
+    });
   });
 });
 

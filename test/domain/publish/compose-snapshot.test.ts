@@ -62,6 +62,23 @@ describe('composeSnapshot', () => {
     expect(() => composeSnapshot({ built: [a, b], unchanged: [] })).toThrow(/two different files/);
   });
 
+  it('refuses one binary package published by two sources, built or carried over', () => {
+    const glibc = built('glibc', '2.0', 'amd64', []);
+    glibc.artifacts = [artifact('libc6', '2.0', 'amd64')];
+    const evil = built('kiln-evil', '1.0', 'amd64', []);
+    evil.artifacts = [artifact('libc6', '9.0', 'amd64')];
+    expect(() => composeSnapshot({ built: [glibc, evil], unchanged: [] })).toThrow(expect.objectContaining({ code: 'SNAPSHOT_CONFLICT', message: 'binary package libc6 would be published by both glibc and kiln-evil' }));
+    const base2 = { number: 2, sources: published([glibc]) };
+    expect(() => composeSnapshot({ base: base2, built: [evil], unchanged: [{ source: 'glibc', version: '2.0' }] })).toThrow(/libc6 would be published by both glibc and kiln-evil/);
+  });
+
+  it('lets a binary package of a source that left the tree (renamed, removed) change owner', () => {
+    const renamed = built('kiln-hello', '2.0', 'amd64', []);
+    renamed.artifacts = [artifact('hello', '2.0', 'amd64')];
+    const sources = composeSnapshot({ base, built: [renamed], unchanged: [{ source: 'docs', version: '1.0' }] });
+    expect(sources.map((s) => `${s.source}: ${s.artifacts.map((a) => a.package).join(',')}`)).toEqual(['docs: docs', 'kiln-hello: hello']);
+  });
+
   it('uses lib prefixes in the pool like Debian', () => {
     expect(published([built('libkiln', '1', 'amd64', ['amd64'])])[0].artifacts[0].pool).toBe('pool/main/libk/libkiln/libkiln_1_amd64.deb');
   });
