@@ -9,16 +9,15 @@
 // <dataDir>/worker.token and the cache <dataDir>/worker-cache/<arch> unless given.
 import * as path from 'node:path';
 import { BlobClient, readWorkerToken } from '../activities/exchange/blob-client';
-import { checkDockerEngine, requireImage } from '../activities/docker/engine';
+import { checkDockerEngine } from '../activities/docker/engine';
 import { reapOrphanedBuilds } from '../activities/docker/reap-orphans';
-import { checkSandboxSupport } from '../activities/docker/sandbox';
 import { localWorkerTokenFile } from '../api/auth/local-worker-token';
-import { builderImageTag } from '../domain/builder-image';
 import type { TemporalConfig } from '../domain/config';
 import { KilnError } from '../domain/errors';
 import { buildMetrics, processMetrics } from '../domain/observability/kiln-metrics';
 import { Registry } from '../domain/observability/metrics';
 import { createBuildWorker } from './build-worker';
+import { checkBuilderImages, configuredBuilderImages } from './lib/builder-images';
 import { keepWorkerStatus } from './lib/worker-status';
 import { installRuntimeLogger } from './lib/logger';
 import { metricsListenAddress, startMetricsServer } from './lib/metrics-server';
@@ -69,8 +68,7 @@ runMain('build worker', async () => {
     apiUrl = opt('api', 'KILN_API_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${config.api.port}`;
     tokenFile = opt('token-file', 'KILN_WORKER_TOKEN_FILE') ?? localWorkerTokenFile(config.dataDir);
     cacheDir = opt('cache-dir', 'KILN_WORKER_CACHE_DIR') ?? path.join(config.dataDir, 'worker-cache', arch);
-    images = [...new Set(config.trees.filter((t) => (t.architectures as readonly string[]).includes(arch))
-      .map((t) => builderImageTag(t.distribution, arch, undefined, t.format)))];
+    images = configuredBuilderImages(config, arch);
     concurrency = Math.max(...config.trees.map((t) => t.build.concurrency));
   }
   const endpoint = { apiUrl, token: readWorkerToken(tokenFile) };
@@ -81,10 +79,7 @@ runMain('build worker', async () => {
     concurrency = setup.concurrency;
   }
   // Every builder image this arch's trees build with (their suite and format), each checked for the disk cap.
-  for (const image of images) {
-    await requireImage(image);
-    await checkSandboxSupport(image);
-  }
+  await checkBuilderImages(images);
   const flag = values.concurrency as string | undefined;
   if (flag !== undefined) concurrency = positive(flag, '--concurrency');
   await reapOrphanedBuilds((line) => console.log(`kiln build worker: ${line}`));

@@ -111,7 +111,7 @@ export async function runInstallTest(
     shipper = await LogShipper.start(exchange.client, logUrlPath(request), logFile);
     log.note(`\n===== kiln: install test of ${request.source} ${request.version} on ${request.arch}, build worker ${os.hostname()}, ${new Date().toISOString()} =====\n`);
     await requireImage(image);
-    const recipe = await exchange.cache.recipe(inputs.recipe, hooks.signal);
+    const recipe = await exchange.cache.recipe(inputs.recipe, hooks.signal, work);
 
     const tested = request.packages.filter((p) => format.installTested(p.package));
     const binaries = [...new Set([
@@ -204,6 +204,8 @@ export async function runInstallTest(
     hooks.signal?.removeEventListener('abort', abort);
     shipper?.stop();
     await fs.promises.rm(work, { recursive: true, force: true });
+    // What the test held in the worker cache (its recipe, its view's blobs) may go now; the cache trims to its limit.
+    await exchange.cache.release(work);
   }
 }
 
