@@ -66,7 +66,7 @@ export async function runBuild(exchange: WorkerExchange, job: WorkerBuildRequest
     }
     await requireImage(inputs.image);
     hooks.progress?.({ phase: 'fetching', logBytes: 0 });
-    const recipe = await exchange.cache.recipe(inputs.recipe, hooks.signal);
+    const recipe = await exchange.cache.recipe(inputs.recipe, hooks.signal, work);
     const binds = [`${recipe}:/src:ro`];
     if (inputs.wip) {
       // This push's WIP lanes for the arch, as the orchestrator froze them: what the build's dependencies were built into.
@@ -97,7 +97,7 @@ export async function runBuild(exchange: WorkerExchange, job: WorkerBuildRequest
   } finally {
     shipper?.stop();
     await fs.promises.rm(work, { recursive: true, force: true });
-    void exchange.cache.trim((line) => console.log(`kiln build worker: ${line}`)).catch(() => undefined);
+    void exchange.cache.release(work).catch(() => undefined);
   }
 }
 
@@ -142,13 +142,20 @@ async function sandboxedBuild(
   );
   try {
     let exitCode = await phase('deps', 'root');
+    let step: 'deps' | 'build' = 'deps';
     if (exitCode === 0) {
+      // Nothing of the privileged phase runs on into the build step: its capabilities and root end here.
+      const strays = await sandbox.killStrays().catch((err: unknown) => {
+        throw ApplicationFailure.nonRetryable(err instanceof Error ? err.message : String(err), 'BuildFailed');
+      });
+      if (strays > 0) log.note(`\n===== kiln: killed ${strays} process(es) the dependency phase left running =====\n`);
       if (deps) {
         await sandbox.isolate();
         log.note('\n===== kiln: build step: no network (the container left every network); connections fail =====\n');
       } else {
         log.note('\n===== kiln: build step: WITH network (build.network: true, unsafe) =====\n');
       }
+      step = 'build';
       exitCode = await phase('build', 'builder');
     }
     hooks.signal?.throwIfAborted();
@@ -161,6 +168,9 @@ async function sandboxedBuild(
       log.note(`===== kiln: the build wrote as much as build.diskMb allows (${limits.diskMb} MiB) =====\n`);
       throw ApplicationFailure.nonRetryable(`the build filled its disk quota of ${limits.diskMb} MiB (build.diskMb)`, 'BuildDiskQuota');
     }
+    // In the build step 75 means its work dir was gone or unusable: only the recipe's own dependencies, run as root
+    // just before, could have done that; trying again would only repeat it.
+    if (exitCode === EXIT_INFRASTRUCTURE && step === 'build') throw ApplicationFailure.nonRetryable('the build step found its work dir gone or unusable (a build dependency\'s maintainer script?); see the log', 'BuildFailed');
     if (exitCode === EXIT_INFRASTRUCTURE) throw new Error('the build container could not reach the package mirror (apt-get update failed); retrying');
     if (exitCode === EXIT_DEPENDENCIES) throw ApplicationFailure.nonRetryable('build dependencies cannot be installed (see the log)', 'BuildDependenciesMissing');
     if (exitCode === EXIT_RECIPE_INCONSISTENT) throw ApplicationFailure.nonRetryable('the recipe disagrees with itself (see the log): fix it and push again', 'BuildRecipeInconsistent');

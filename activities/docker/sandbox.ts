@@ -97,6 +97,40 @@ export class Sandbox {
     return typeof info.ExitCode === 'number' ? info.ExitCode : 137;
   }
 
+  /**
+   * End the dependency phase: kill every process it left behind (a maintainer script's daemon would keep root and
+   * the phase's capabilities into the build step, and could change what the build produces). Spared: docker-init
+   * (pid 1), the idle main process (the lowest other pid: it started before any phase) and the killer itself.
+   * Returns how many it killed; throws when some would not die (nothing should survive SIGKILL from root).
+   */
+  async killStrays(): Promise<number> {
+    const script = [
+      'self=$$; main=',
+      'for p in /proc/[0-9]*; do p=${p#/proc/}; [ "$p" = 1 ] && continue; if [ -z "$main" ] || [ "$p" -lt "$main" ]; then main=$p; fi; done',
+      'killed=0; round=0',
+      'while :; do',
+      '  strays=',
+      '  for p in /proc/[0-9]*; do',
+      '    p=${p#/proc/}',
+      '    case " 1 $main $self " in *" $p "*) continue ;; esac',
+      '    { read -r stat </proc/$p/stat; } 2>/dev/null || continue',
+      '    state=${stat##*) }; state=${state%% *}',
+      '    [ "$state" = Z ] || strays="$strays $p"',
+      '  done',
+      '  [ -z "$strays" ] && { echo "killed=$killed"; exit 0; }',
+      '  set -- $strays; [ "$round" = 0 ] && killed=$#',
+      '  kill -KILL "$@" 2>/dev/null',
+      '  round=$((round + 1)); [ "$round" -ge 100 ] && { echo "left=$#"; exit 1; }',
+      '  sleep 0.05',
+      'done',
+    ].join('\n');
+    let output = '';
+    const code = await this.exec(['sh', '-c', script], { user: 'root', onOutput: (chunk) => { output += chunk.toString(); } });
+    const killed = /killed=(\d+)/.exec(output);
+    if (code !== 0 || !killed) throw new KilnError('BUILD_SANDBOX_STRAYS', `processes left by the dependency phase would not die (${output.trim().slice(0, 200) || `exit ${code}`})`);
+    return Number(killed[1]);
+  }
+
   /** Leave every network: from here on, only loopback exists inside. */
   async isolate(): Promise<string[]> {
     const info = await this.container.inspect();

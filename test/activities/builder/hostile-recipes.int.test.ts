@@ -178,11 +178,25 @@ describe('hostile recipes', () => {
       `exec 3<>/dev/tcp/${gateway}/${proxyPort} && printf 'GET http://example.invalid/ HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3`,
       // A setuid-root shell planted where the dependent's results are collected.
       `mkdir -p ${OUT} && cp /bin/bash ${OUT}/planted.changes && chmod 4755 ${OUT}/planted.changes`,
+      // A root daemon that would keep its capabilities into the dependent's build step (bounded: 5 minutes).
+      "nohup bash -c 'exec -a kiln-evil-daemon sleep 300' >/dev/null 2>&1 &",
       'exit 0',
     ].join('\n');
     const dep = await builder.build(request({ name: 'kiln-evil-dep', version: '1.0', architecture: 'all', extraFiles: { 'debian/postinst': `${postinst}\n` } }));
     await wip.add([dep.key]);
-    const victim = request({ name: 'kiln-victim', version: '1.0', architecture: 'any', buildDepends: ['kiln-evil-dep'] });
+    const victim = request({
+      name: 'kiln-victim', version: '1.0', architecture: 'any', buildDepends: ['kiln-evil-dep'], buildScript: 'sh ./count.sh',
+      extraFiles: {
+        'count.sh': [
+          '#!/bin/sh',
+          'n=0',
+          'for f in /proc/[0-9]*/cmdline; do case "$(tr "\\0" " " <"$f" 2>/dev/null)" in kiln-evil-daemon*) n=$((n + 1)) ;; esac; done',
+          'echo "EVIL-DAEMONS=$n"',
+          // The setuid-root shell the postinst planted: no-new-privileges keeps it at the build user's uid.
+          `${OUT}/planted.changes -p -c 'echo "PLANTED-EUID=$(id -u)"' || echo PLANTED-NOT-RUN`,
+        ].join('\n') + '\n',
+      },
+    });
     const outcome = await builder.build(victim);
     const log = logOf('kiln-victim');
     expect(log).toMatch(/CapEff:\s+00000000000000fb/); // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID
@@ -190,12 +204,29 @@ describe('hostile recipes', () => {
     expect(log).toContain('HOST-BLOCKED');
     expect(log).toContain('DIRECT-BLOCKED');
     expect(log).toMatch(/HTTP\/1\.1 403/);
+    // The postinst's daemon was killed before the build step began, and the log says so.
+    expect(log).toMatch(/killed [1-9]\d* process\(es\) the dependency phase left running/);
+    expect(log).toContain('EVIL-DAEMONS=0');
+    expect(log).toContain('PLANTED-EUID=1000');
     expect(hostConnections).toBe(0);
     expect(outcome.artifacts.map((a) => a.package)).toEqual(['kiln-victim']);
     // Whatever it left was copied by the host as a plain file: no setuid bit survives.
     for (const name of storeFiles()) {
       expect(fs.statSync(path.join(layout.store, name)).mode & 0o7000).toBe(0);
     }
+  });
+
+  it('a dependency that removes the build\'s work dir fails the build once, as the recipe\'s fault (no retry storm)', async () => {
+    const wip = new WipRepo(layout, new WipKey(layout.wipKeyDir), push);
+    const dep = await builder.build(request({
+      name: 'kiln-evil-rmwork', version: '1.0', architecture: 'all',
+      extraFiles: { 'debian/postinst': '#!/bin/sh\nrm -rf /home/builder/work\nexit 0\n' },
+    }));
+    await wip.add([dep.key]);
+    const error = await failure(request({ name: 'kiln-rmwork-victim', version: '1.0', architecture: 'any', buildDepends: ['kiln-evil-rmwork'] }));
+    expect(error.type).toBe('BuildFailed');
+    expect(error.nonRetryable).toBe(true);
+    expect(error.message).toMatch(/work dir gone/);
   });
 
   it('a disk fill stops at build.diskMb with BuildDiskQuota', async () => {
