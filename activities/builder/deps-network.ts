@@ -11,6 +11,13 @@ const exec = promisify(execFile);
 export const DEPS_NETWORK = 'kiln-build-deps';
 const BRIDGE = 'kiln-deps0';
 const CHAIN = 'KILN-BUILD-DEPS';
+/**
+ * The same for a build worker that runs in a container (compose): the proxy is on the worker's own address there,
+ * so the host needs none on the bridge, and has none (`inhibit_ipv4`): no host service is routable from a build,
+ * with no host firewall the containerised worker could not install anyway.
+ */
+export const HOSTLESS_DEPS_NETWORK = 'kiln-build-deps-hostless';
+const HOSTLESS_BRIDGE = 'kiln-depsh0';
 
 export interface DepsNetwork {
   name: string;
@@ -27,15 +34,16 @@ export function depsNetwork(log: (line: string) => void = (l) => console.log(`ki
 }
 
 async function setUp(log: (line: string) => void): Promise<DepsNetwork> {
-  const gateway = await ensureNetwork();
   const own = ownContainerId();
   if (own) {
     // A worker in a container (the compose deployment) cannot listen on the host's gateway: it joins the network
     // itself and serves the proxy from its own address there. Its other ports are not the host's.
-    const address = await joinNetwork(own);
+    await ensureNetwork(true);
+    const address = await joinNetwork(own, HOSTLESS_DEPS_NETWORK);
     const proxy = await MirrorProxy.start(address, debianMirrors(), (line) => log(`mirror proxy: ${line}`));
-    return { name: DEPS_NETWORK, proxyUrl: proxy.url };
+    return { name: HOSTLESS_DEPS_NETWORK, proxyUrl: proxy.url };
   }
+  const gateway = await ensureNetwork(false);
   const proxy = await MirrorProxy.start(gateway, debianMirrors(), (line) => log(`mirror proxy: ${line}`));
   await firewall(proxy.port, log);
   return { name: DEPS_NETWORK, proxyUrl: proxy.url };
@@ -50,39 +58,48 @@ function ownContainerId(): string | undefined {
   }
 }
 
-async function joinNetwork(container: string): Promise<string> {
-  const network = docker().getNetwork(DEPS_NETWORK);
+async function joinNetwork(container: string, name: string): Promise<string> {
+  const network = docker().getNetwork(name);
   await network.connect({ Container: container }).catch((err: { statusCode?: number; message?: string }) => {
     // Already connected (a restarted worker in the same container) is fine.
     if (err.statusCode !== 403 && !/already exists/.test(String(err.message))) throw err;
   });
   const info = await docker().getContainer(container).inspect() as { NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> } };
-  const address = info.NetworkSettings?.Networks?.[DEPS_NETWORK]?.IPAddress;
-  if (!address) throw new Error(`container ${container.slice(0, 12)} has no address on ${DEPS_NETWORK}`);
+  const address = info.NetworkSettings?.Networks?.[name]?.IPAddress;
+  if (!address) throw new Error(`container ${container.slice(0, 12)} has no address on ${name}`);
   return address;
 }
 
-async function ensureNetwork(): Promise<string> {
-  const network = docker().getNetwork(DEPS_NETWORK);
+/** The network, made if missing; its IPv4 gateway (where the host answers; unassigned when `hostless`). */
+export async function ensureNetwork(hostless: boolean): Promise<string> {
+  const name = hostless ? HOSTLESS_DEPS_NETWORK : DEPS_NETWORK;
+  const network = docker().getNetwork(name);
   let info = await network.inspect().catch(() => undefined) as NetworkInfo | undefined;
   if (!info) {
     await docker().createNetwork({
-      Name: DEPS_NETWORK,
+      Name: name,
       Internal: true,
       CheckDuplicate: true,
       Labels: { 'org.kiln.managed': 'true' },
-      Options: { 'com.docker.network.bridge.name': BRIDGE },
+      Options: hostless
+        ? { 'com.docker.network.bridge.name': HOSTLESS_BRIDGE, 'com.docker.network.bridge.inhibit_ipv4': 'true' }
+        : { 'com.docker.network.bridge.name': BRIDGE },
     }).catch((err: { statusCode?: number }) => { if (err.statusCode !== 409) throw err; });
     info = await network.inspect() as NetworkInfo;
   }
-  if (!info.Internal) throw new Error(`docker network ${DEPS_NETWORK} exists but is not internal: remove it (docker network rm ${DEPS_NETWORK})`);
+  if (!info.Internal) throw new Error(`docker network ${name} exists but is not internal: remove it (docker network rm ${name})`);
+  if (hostless && info.Options?.['com.docker.network.bridge.inhibit_ipv4'] !== 'true') {
+    throw new Error(`docker network ${name} exists but gives the host an address: remove it (docker network rm ${name})`);
+  }
   const gateway = info.IPAM?.Config?.find((c) => c.Gateway && !c.Gateway.includes(':'))?.Gateway;
-  if (!gateway) throw new Error(`docker network ${DEPS_NETWORK} has no IPv4 gateway`);
+  if (hostless) return gateway ?? '';
+  if (!gateway) throw new Error(`docker network ${name} has no IPv4 gateway`);
   return gateway;
 }
 
 interface NetworkInfo {
   Internal?: boolean;
+  Options?: Record<string, string>;
   IPAM?: { Config?: Array<{ Gateway?: string }> };
 }
 
