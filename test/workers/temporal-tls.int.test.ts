@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -145,6 +145,24 @@ describe('Temporal over TLS with client certificates (temporal.tls)', () => {
         taskQueue, workflowId: uniqueId('tls-echo'), args: ['over mTLS'],
       }));
       expect(result).toBe('over mTLS');
+
+      // The compose healthcheck of a build worker sees the worker's poller through the same mTLS, with the flags a
+      // worker takes; without a client certificate it is refused and says the container is unhealthy.
+      // Not spawnSync: the mTLS proxy runs in this process's event loop.
+      const healthcheck = (tlsArgs: string[]) => new Promise<{ status: number | null; stderr: string }>((resolve) => {
+        execFile(process.execPath, [
+          path.join(PROJECT_ROOT, 'images/runtime/kiln-healthcheck'), 'poller', taskQueue, 'workflow',
+          '--temporal', proxy.address, '--namespace', config.temporal.namespace, ...tlsArgs,
+        ], { env: { ...process.env, KILN_RUNTIME_ROOT: PROJECT_ROOT }, encoding: 'utf8', timeout: 60_000 }, (err, _stdout, stderr) => {
+          resolve({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stderr });
+        });
+      });
+      const tlsFlags = ['--tls-ca', path.join(dir, 'ca.pem'), '--tls-server-name', SERVER_NAME];
+      const healthy = await healthcheck([...tlsFlags, '--tls-cert', path.join(dir, 'kiln-client.pem'), '--tls-key', path.join(dir, 'kiln-client.key')]);
+      expect(healthy.status, healthy.stderr).toBe(0);
+      const refusedCheck = await healthcheck(tlsFlags);
+      expect(refusedCheck.status).toBe(1);
+      expect(refusedCheck.stderr).toMatch(/unhealthy/);
     } finally {
       await connection.close();
       await workerConnection.close();
