@@ -72,6 +72,8 @@ class Refusal extends Error {
 }
 
 const MINUTE_MS = 60_000;
+/** Refusals listed one by one in the audit log in any minute; the rest are counted (a flood must not fill the disk). */
+export const REFUSALS_LISTED_PER_MINUTE = 120;
 const MAX_AUDITED_STRING = 200;
 
 /** A caller's value as the audit log keeps it: strings cut short, anything else by its type. */
@@ -134,6 +136,9 @@ export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig
   const audit = new AuditLog(config.signer.keysDir);
   /** When the signatures of the last minute were made (attempted), oldest first. */
   const recent: number[] = [];
+  /** When the refusals listed in the audit log in the last minute were, oldest first; and those not listed since. */
+  const refusedRecently: number[] = [];
+  let unlisted: { count: number; since: string } | undefined;
   // One request at a time: the snapshot check, the state and the rate window are read and written in one piece.
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -212,6 +217,30 @@ export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig
     recent.push(at);
   }
 
+  /**
+   * A refusal's audit line, up to REFUSALS_LISTED_PER_MINUTE a minute: a caller flooding the signer with requests it
+   * refuses must not grow the audit log without bound. Beyond the cap refusals are counted, and the count is written
+   * (outcome `refusals-unlisted`) before the next line that is listed.
+   */
+  async function auditRefusal(line: AuditRecord): Promise<void> {
+    const at = now();
+    while (refusedRecently.length > 0 && refusedRecently[0] <= at - MINUTE_MS) refusedRecently.shift();
+    if (refusedRecently.length >= REFUSALS_LISTED_PER_MINUTE) {
+      unlisted = { count: (unlisted?.count ?? 0) + 1, since: unlisted?.since ?? line.at };
+      return;
+    }
+    refusedRecently.push(at);
+    await flushUnlisted(line.caller);
+    await audit.append(line);
+  }
+
+  async function flushUnlisted(caller: AuditRecord['caller']): Promise<void> {
+    if (!unlisted) return;
+    const { count, since } = unlisted;
+    unlisted = undefined;
+    await audit.append({ at: new Date(now()).toISOString(), outcome: 'refusals-unlisted', count, since, reason: `${count} refusals over the cap of ${REFUSALS_LISTED_PER_MINUTE} a minute were not listed one by one`, caller });
+  }
+
   async function handle(request: SignRequest): Promise<SignResult> {
     const caller = callerOf();
     const r = (typeof request === 'object' && request !== null ? request : {}) as Partial<SignRequest>;
@@ -229,7 +258,7 @@ export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
       // Refused whether or not the audit line makes it to disk; a failing audit log is the operator's to see.
-      await audit.append(record({ outcome: 'refused', code: err.code, reason: err.message }))
+      await auditRefusal(record({ outcome: 'refused', code: err.code, reason: err.message }))
         .catch((e: unknown) => console.error(`kiln signer: cannot write ${audit.file}: ${(e as Error).message}`));
       throw err.toFailure();
     }
@@ -254,6 +283,7 @@ export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig
       throw err;
     }
     // On disk (fsynced) before the signature is returned; if it cannot be written, no signature is returned.
+    await flushUnlisted(caller);
     await audit.append(record({
       outcome: 'signed', retry, trustedComment: comment, keyId: keys.minisign.keyIdHex, openpgpFingerprint: keys.openpgp.fingerprint,
     }));

@@ -19,7 +19,10 @@ export interface AuditCaller {
 
 export interface AuditRecord {
   at: string;
-  outcome: 'signed' | 'refused' | 'failed';
+  outcome: 'signed' | 'refused' | 'failed' | 'refusals-unlisted';
+  /** `refusals-unlisted`: how many refusals went unlisted (over the per-minute cap), and since when. */
+  count?: number;
+  since?: string;
   /** For refusals and failures: the error code (a failure type) and why. */
   code?: string;
   reason?: string;

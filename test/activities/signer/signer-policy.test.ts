@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAgent } from '../../../activities/openpgp/gpg';
-import { createSignerActivities, type SignRequest } from '../../../activities/signer-activities';
+import { createSignerActivities, REFUSALS_LISTED_PER_MINUTE, type SignRequest } from '../../../activities/signer-activities';
 import { generateSignerKeys, loadSignerKeys, type SignerKeys } from '../../../activities/signer/signer-keys';
 import { KDF_LIMITS_INTERACTIVE } from '../../../domain/signing/minisign';
 import { signerConfig, signRequest, TREE } from './sign-requests';
@@ -15,7 +15,7 @@ import { signerConfig, signRequest, TREE } from './sign-requests';
 const SLOW = 30_000;
 const FAST = { kdfLimits: KDF_LIMITS_INTERACTIVE, openpgpS2kCount: 65536 };
 
-interface AuditLine { outcome: string; code?: string; reason?: string; snapshot?: unknown; retry?: boolean; releaseSha256?: string; caller: Record<string, unknown> }
+interface AuditLine { outcome: string; count?: number; code?: string; reason?: string; snapshot?: unknown; retry?: boolean; releaseSha256?: string; caller: Record<string, unknown> }
 
 describe('signer policy', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-signer-policy-'));
@@ -156,6 +156,26 @@ describe('signer policy', () => {
       ['signed', 1, undefined], ['signed', 2, undefined], ['signed', 3, undefined],
       ['refused', 4, 'SIGN_RATE_LIMITED'], ['refused', 5, 'SIGN_RATE_LIMITED'], ['refused', 6, 'SIGN_RATE_LIMITED'],
       ['signed', 4, undefined], ['refused', 5, 'SIGN_RATE_LIMITED'],
+    ]);
+  }, SLOW);
+
+  it('lists at most REFUSALS_LISTED_PER_MINUTE refusals a minute in the audit log, and counts the rest', async () => {
+    const dir = freshDir();
+    let clock = Date.UTC(2026, 11, 1, 12, 0, 0);
+    const { signRelease } = createSignerActivities(keys, signerConfig(dir), { now: () => clock });
+    const bogus = { ...signRequest(1), tree: 'not-configured' };
+    for (let i = 0; i < REFUSALS_LISTED_PER_MINUTE + 30; i++) {
+      await expect(signRelease(bogus)).rejects.toMatchObject({ type: 'SIGN_UNKNOWN_TREE' });
+      clock += 100;
+    }
+    expect(audit(dir)).toHaveLength(REFUSALS_LISTED_PER_MINUTE);
+    // A minute on, the next line says how many went unlisted, then the signer audits (and signs) as before.
+    clock += 60_000;
+    await signRelease(signRequest(1));
+    const lines = audit(dir);
+    expect(lines.slice(-2)).toEqual([
+      expect.objectContaining({ outcome: 'refusals-unlisted', count: 30 }),
+      expect.objectContaining({ outcome: 'signed', snapshot: 1 }),
     ]);
   }, SLOW);
 
