@@ -14,7 +14,7 @@ import { freePort } from '../helpers/ports';
 // cache dir, PostgreSQL password and worker token, and host ports of its own. It checks that the stack's Temporal is
 // the real server on PostgreSQL (no dev server), that the schema and namespace jobs are idempotent, that the Temporal
 // UI, the API and every worker are healthy, then pushes the example tree and expects it published for amd64, i386 and
-// arm64 while PostgreSQL, Temporal, then each of Kiln's services (a build worker included) are restarted mid-push. `docker-compose down -v` at the end, whatever
+// arm64 while PostgreSQL, Temporal, its UI, then each of Kiln's services (every build worker included) are restarted mid-push. `docker-compose down -v` at the end, whatever
 // happened. Needs root, the Docker engine with the builder images, and docker-compose (npm run setup).
 
 const COMPOSE_FILE = path.join(PROJECT_ROOT, 'docker-compose.yml');
@@ -274,9 +274,10 @@ describe('docker-compose deployment, end to end', () => {
       await waitReady(['postgres', 'temporal'], 180_000);
       must(await compose(['restart', 'temporal']), 'restart temporal');
       await waitReady(['temporal'], 180_000);
-      // ...and each of Kiln's own: the orchestrator, the API (the build workers' exchange), the signer, and a build
-      // worker with builds in flight (its SIGTERM kills their containers; Temporal retries them on the new worker).
-      for (const service of ['orchestrator', 'api', 'signer', 'build-amd64']) {
+      // ...then the Web UI, and each of Kiln's own: the orchestrator, the API (the build workers' exchange), the
+      // signer, and every build worker, with builds in flight (a worker's SIGTERM kills their containers; Temporal
+      // retries them on the new worker).
+      for (const service of ['temporal-ui', 'orchestrator', 'api', 'signer', 'build-amd64', 'build-i386', 'build-arm64']) {
         must(await compose(['restart', service]), `restart ${service}`);
         await waitReady([service], 180_000);
       }
