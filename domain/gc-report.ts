@@ -1,11 +1,12 @@
 // What one garbage collection removed (or, dry, would remove): per category, a count, the bytes it frees and a few
 // of the paths. Pure: the CLI and the API print it, the collector fills it.
 
-export const GC_CATEGORIES = ['store', 'buildRecords', 'pushRecords', 'logs', 'wip', 'work', 'recipes'] as const;
+export const GC_CATEGORIES = ['store', 'pool', 'buildRecords', 'pushRecords', 'logs', 'wip', 'work', 'recipes'] as const;
 export type GcCategory = (typeof GC_CATEGORIES)[number];
 
 const LABELS: Record<GcCategory, string> = {
   store: 'store files no kept snapshot, build record or running push references',
+  pool: 'files of a branch\'s shared pool no kept snapshot lists',
   buildRecords: 'build records unused for longer than retention.logsDays',
   pushRecords: 'push records older than retention.logsDays',
   logs: 'build logs of those pushes',

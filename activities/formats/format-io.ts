@@ -72,6 +72,13 @@ export interface SnapshotIndex {
   releaseDir(suite: string): string;
   /** What a mirror of a snapshot must switch last, at once: see MirrorLayout. */
   readonly mirrorLayout: MirrorLayout;
+  /**
+   * The top folder holding every package file (apt: `pool`), when the branch keeps one such folder for all its
+   * snapshots (`repos/<tree>/<branch>/<folder>`, each snapshot's `<folder>` a link to it): a publish then links only
+   * the files its base snapshot does not have. Absent: every snapshot holds its own links (pacman's arch folders,
+   * where packages and databases share a folder).
+   */
+  readonly sharedPool?: string;
   /** Write the indexes; returns the files the Release lists (paths relative to releaseDir). */
   write(input: SnapshotIndexInput): Promise<{ releaseDir: string; files: IndexFile[]; databases?: string[] }>;
 }

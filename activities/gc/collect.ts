@@ -137,6 +137,18 @@ export async function collectGarbage(layout: DataLayout, options: CollectOptions
     }
   }
 
+  // Shared pools (repos/<tree>/<branch>/pool): a file no kept or staging snapshot lists, once it is old enough (a
+  // pool file is a link to its store file: they share the times a reuse touches). Before the store, whose files'
+  // space comes back only when their pool links go too.
+  for (const [branchDir, listed] of roots.poolPaths) {
+    const pool = path.join(branchDir, 'pool');
+    for (const file of await poolFiles(pool)) {
+      if (listed.has(path.relative(branchDir, file).split(path.sep).join('/'))) continue;
+      if ((await mtimeMs(file) ?? Infinity) < graceCutoff) doomed.push({ category: 'pool', target: file, cutoff: graceCutoff });
+    }
+    beat();
+  }
+
   // The store last: by now every kept record, snapshot and recipe archive has named its digests.
   for (const entry of await entries(layout.store)) {
     if (!entry.isFile()) continue;
@@ -200,4 +212,23 @@ async function removeEmptyDirs(layout: DataLayout): Promise<void> {
       await fs.promises.rmdir(path.join(root, tree.name)).catch(() => undefined);
     }
   }
+}
+
+/** Every regular file below a shared pool folder (not following links: Kiln makes none inside it). */
+async function poolFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of await entries(d)) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else if (entry.isFile()) out.push(p);
+    }
+  };
+  try {
+    if (!(await fs.promises.lstat(dir)).isDirectory()) return out;
+  } catch {
+    return out;
+  }
+  await walk(dir);
+  return out;
 }

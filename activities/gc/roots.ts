@@ -18,6 +18,8 @@ export interface RunningPush {
 export interface Roots {
   /** Store digests a kept snapshot links (pool files). */
   digests: Set<string>;
+  /** Per branch folder (repos/<tree>/<branch>): the pool paths its kept and staging snapshots list. */
+  poolPaths: Map<string, Set<string>>;
   /** Build keys whose records must stay. */
   keys: Set<string>;
   /** `<tree> <source> <version> <arch> <treeHash>` of builds a running push planned (their keys are computed later). */
@@ -34,7 +36,7 @@ export function specId(tree: string, b: { source: string; version: string; arch:
 }
 
 export async function findRoots(layout: DataLayout, running: readonly RunningPush[]): Promise<Roots> {
-  const roots: Roots = { digests: new Set(), keys: new Set(), specs: new Set(), pushes: new Set(), recipes: new Set(), keptSnapshots: 0 };
+  const roots: Roots = { digests: new Set(), poolPaths: new Map(), keys: new Set(), specs: new Set(), pushes: new Set(), recipes: new Set(), keptSnapshots: 0 };
   // Every kept snapshot, staging ones included (a publish making one is running, but its manifest says it all).
   const reposDir = path.join(layout.root, 'repos');
   for (const tree of await entries(reposDir)) {
@@ -42,6 +44,8 @@ export async function findRoots(layout: DataLayout, running: readonly RunningPus
     for (const branch of await entries(path.join(reposDir, tree.name))) {
       if (!branch.isDirectory()) continue;
       const snapshotsDir = path.join(reposDir, tree.name, branch.name, 'snapshots');
+      const poolPaths = new Set<string>();
+      roots.poolPaths.set(path.join(reposDir, tree.name, branch.name), poolPaths);
       for (const snapshot of await entries(snapshotsDir)) {
         const staging = /^\.(\d+)\.staging$/.exec(snapshot.name);
         if (!snapshot.isDirectory() || (parseSnapshotDirName(snapshot.name) === undefined && !staging)) continue;
@@ -52,6 +56,7 @@ export async function findRoots(layout: DataLayout, running: readonly RunningPus
         for (const source of manifest.sources) {
           for (const artifact of source.artifacts) {
             roots.digests.add(artifact.sha256);
+            poolPaths.add(artifact.pool);
             roots.keys.add(artifact.key);
           }
         }

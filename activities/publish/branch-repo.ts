@@ -47,8 +47,11 @@ export interface AssembleRequest {
  *   repos/<tree>/<branch>/snapshots/.000008.staging/   being made; never served
  *   repos/<tree>/<branch>/current -> snapshots/000007   switched with one rename
  *
+ *   repos/<tree>/<branch>/pool/   package files of every kept snapshot (apt); each snapshot's pool -> ../../pool
+ *
  * Every step is idempotent on the snapshot number, so a publish retried after any crash makes exactly one snapshot.
- * Pool files are hard links into the artifact store: nothing is copied.
+ * Pool files are hard links into the artifact store: nothing is copied. A shared pool file is never changed or
+ * replaced; garbage collection removes the ones no kept snapshot lists (activities/gc/collect.ts).
  */
 export class BranchRepo {
   constructor(private readonly layout: DataLayout, readonly tree: string, readonly branch: string) {}
@@ -115,16 +118,17 @@ export class BranchRepo {
     const sources = await request.sources(base);
 
     const artifacts = sources.flatMap((source) => source.artifacts);
-    const byStored = new Map(artifacts.map((a) => [path.join(this.layout.store, a.sha256), a]));
-    await hardLinkAll(
-      artifacts.map((a) => ({ source: path.join(this.layout.store, a.sha256), target: pathInside(staging, a.pool) })),
-      (stored) => {
-        const a = byStored.get(stored)!;
-        return new KilnError('SNAPSHOT_ARTIFACT_MISSING', `${a.file} (${a.sha256}) is not in the artifact store`);
-      },
-    );
-
     const indexer = formatIO(request.format).snapshotIndex;
+    if (indexer.sharedPool) {
+      await this.linkSharedPool(staging, indexer.sharedPool, artifacts, base);
+    } else {
+      const byStored = new Map(artifacts.map((a) => [path.join(this.layout.store, a.sha256), a]));
+      await hardLinkAll(
+        artifacts.map((a) => ({ source: path.join(this.layout.store, a.sha256), target: pathInside(staging, a.pool) })),
+        (stored) => missingArtifact(byStored.get(stored)!),
+      );
+    }
+
     const { releaseDir, files, databases } = await indexer.write({
       staging, tree: this.tree, suite: request.suite, arches: request.arches, sources,
       base: base && { dir: this.snapshotDir(base.number), manifest: base }, cacheDir: this.cacheDir,
@@ -141,6 +145,38 @@ export class BranchRepo {
     };
     await writeJsonAtomic(path.join(staging, MANIFEST), manifest);
     return { release, base: base?.number, databases: await this.databases(staging, releaseDir, databases) };
+  }
+
+  /**
+   * The snapshot's package files in the branch's shared pool (`<branch>/<folder>`, the staging snapshot's `<folder>`
+   * a relative link to it): only what the base snapshot does not list with the same content is linked, so a publish
+   * of one change into 50,000 packages links one file, not 50,000 (each link needed its folder made: most of the
+   * publish's time). A file of the same name but other content already there (a package rebuilt at an unchanged
+   * version while a kept snapshot still lists the old one) is never replaced: this snapshot's copy goes to a folder
+   * named by its digest beside it, and the index and manifest name that path.
+   */
+  private async linkSharedPool(staging: string, folder: string, artifacts: SnapshotSource['artifacts'], base: SnapshotManifest | undefined): Promise<void> {
+    const root = path.join(this.dir, folder);
+    fs.mkdirSync(root, { recursive: true });
+    await fs.promises.symlink(path.join('..', '..', folder), path.join(staging, folder));
+    const inBase = new Map<string, string>();
+    if (base && isLink(path.join(this.snapshotDir(base.number), folder))) {
+      for (const s of base.sources) for (const a of s.artifacts) inBase.set(a.pool, a.sha256);
+    }
+    const made = new Set<string>();
+    let n = 0;
+    for (const a of artifacts) {
+      if (inBase.get(a.pool) === a.sha256) continue;
+      if (!a.pool.startsWith(`${folder}/`)) throw new KilnError('SNAPSHOT_CONFLICT', `${a.pool} is not inside the branch's ${folder}/`);
+      if (!linkPoolFile(root, a.pool.slice(folder.length + 1), a, this.layout.store, made)) {
+        const aside = `${path.posix.dirname(a.pool)}/${a.sha256.slice(0, 16)}/${a.file}`;
+        if (!linkPoolFile(root, aside.slice(folder.length + 1), a, this.layout.store, made)) {
+          throw new KilnError('SNAPSHOT_CONFLICT', `${aside} holds another file than ${a.file} (${a.sha256})`);
+        }
+        a.pool = aside;
+      }
+      if (++n % 2_000 === 0) await new Promise((r) => setImmediate(r));
+    }
   }
 
   /** The bytes of the databases the signer signs detached, from a staged or complete snapshot. */
@@ -218,6 +254,42 @@ export class BranchRepo {
 /** Delete folders in the background; one that fails (or a crash meanwhile) is retried by the next prune. */
 async function removeAll(dirs: string[]): Promise<void> {
   for (const dir of dirs) await fs.promises.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+}
+
+function missingArtifact(a: SnapshotSource['artifacts'][number]): KilnError {
+  return new KilnError('SNAPSHOT_ARTIFACT_MISSING', `${a.file} (${a.sha256}) is not in the artifact store`);
+}
+
+function isLink(file: string): boolean {
+  try { return fs.lstatSync(file).isSymbolicLink(); } catch { return false; }
+}
+
+/**
+ * Link a stored artifact at `rel` below the shared pool; true when that path now holds its content (made now, or
+ * there already: the same inode, or after a copy across file systems the same bytes), false when it holds other bytes.
+ */
+function linkPoolFile(root: string, rel: string, a: SnapshotSource['artifacts'][number], store: string, made: Set<string>): boolean {
+  const target = pathInside(root, rel);
+  const stored = path.join(store, a.sha256);
+  const dir = path.dirname(target);
+  if (!made.has(dir)) { fs.mkdirSync(dir, { recursive: true }); made.add(dir); }
+  try {
+    fs.linkSync(stored, target);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !fs.existsSync(stored)) throw missingArtifact(a);
+    if (code === 'EXDEV') {
+      try { fs.copyFileSync(stored, target, fs.constants.COPYFILE_EXCL); return true; } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+    } else if (code !== 'EEXIST') {
+      throw err;
+    }
+  }
+  const there = fs.lstatSync(target);
+  if (!there.isFile()) return false;
+  const ours = fs.statSync(stored);
+  if (there.dev === ours.dev && there.ino === ours.ino) return true;
+  return there.size === ours.size && sha256(fs.readFileSync(target)) === a.sha256;
 }
 
 export function sha256(data: Buffer | string): string {

@@ -62,11 +62,14 @@ export async function repoRoutes(app: FastifyInstance, opts: RepoRoutesOptions):
         if (isMissing(err)) return notFound(reply, `no file ${wanted} in ${describe(request.params)}`);
         throw err;
       }
-      // Pool files are hard links into the store (inside the snapshot as paths go); a symlink into the store is served
-      // too, one leading anywhere else is not. Neither is anything but files and folders (a FIFO would block open()).
+      // Pool files are hard links into the store, inside the snapshot or in the branch's shared pool (the snapshot's
+      // `pool` is Kiln's link to it); a symlink into the store is served too, one leading anywhere else is not.
+      // Neither is anything but files and folders (a FIFO would block open()).
       const store = await fs.promises.realpath(layout.store).catch(() => undefined);
+      const pool = await fs.promises.realpath(path.join(dir, 'pool')).catch(() => undefined);
       const kind = await fs.promises.stat(real);
-      if ((!isInside(real, snapshot) && !(store && isInside(real, store))) || !(kind.isFile() || kind.isDirectory())) {
+      const allowed = isInside(real, snapshot) || (store && isInside(real, store)) || (pool && isInside(real, pool));
+      if (!allowed || !(kind.isFile() || kind.isDirectory())) {
         return notFound(reply, `no file ${wanted} in ${describe(request.params)}`);
       }
 

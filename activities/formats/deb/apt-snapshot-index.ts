@@ -49,5 +49,6 @@ async function write(input: SnapshotIndexInput): Promise<{ releaseDir: string; f
 export const aptSnapshotIndex: SnapshotIndex = {
   releaseDir: (suite) => path.join('dists', suite),
   mirrorLayout: { marker: 'dists', indexes: ['/dists/***'] },
+  sharedPool: 'pool',
   write,
 };

@@ -171,6 +171,20 @@ describe('garbage collection', () => {
     expect(reportLines(real, true).some((l) => l.includes(`store/${digest('d')}`))).toBe(true);
   });
 
+  it('removes files of the branch\'s shared pool that no kept snapshot lists, once they are old', async () => {
+    const pool = path.join(layout.repo('t', 'main'), 'pool', 'main');
+    const listed = write(path.join(pool, 'k', 'kept', 'kept.deb'), 'xyz', 200);
+    const unlisted = write(path.join(pool, 'o', 'old', 'old_1_amd64.deb'), 'xyz', 200);
+    const young = write(path.join(pool, 'n', 'new', 'new_1_amd64.deb'), 'xyz', 0.01);
+    const dry = await collectGarbage(layout, options(true));
+    expect(dry.categories.pool).toMatchObject({ count: 1, examples: [path.relative(root, unlisted)] });
+    expect(fs.existsSync(unlisted)).toBe(true);
+    const report = await collectGarbage(layout, options(false));
+    expect(report.categories.pool.count).toBe(1);
+    expect([fs.existsSync(listed), fs.existsSync(unlisted), fs.existsSync(young)]).toEqual([true, false, true]);
+    expect(reportLines(report).join('\n')).toContain('shared pool');
+  });
+
   it('keeps what was used while it ran: a store file touched after it was judged', async () => {
     const d = path.join(layout.store, digest('d'));
     const report = await collectGarbage(layout, { ...options(false), progress: () => fs.utimesSync(d, new Date(), new Date()) });

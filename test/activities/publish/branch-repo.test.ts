@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BranchRepo, MANIFEST } from '../../../activities/publish/branch-repo';
+import { BranchRepo, MANIFEST, sha256 } from '../../../activities/publish/branch-repo';
 import { DataLayout } from '../../../domain/data-layout';
 import type { SnapshotSource } from '../../../domain/publish/snapshot-manifest';
 import { until } from '../../helpers/until';
@@ -33,6 +33,81 @@ describe('a branch repository on disk', () => {
 
   const assemble = (repo: BranchRepo, number: number, sources: SnapshotSource[]) => repo.assemble({
     number, suite: 'main', arches: ['amd64'], commit: 'c'.repeat(40), publishedFor: 'test', sources: async () => sources,
+  });
+
+  /** A package file in the store with this content; the source's one artifact at its Debian pool path. */
+  function storedAs(layout: DataLayout, name: string, version: string, content: string): SnapshotSource {
+    const digest = sha256(content);
+    fs.writeFileSync(path.join(layout.store, digest), content);
+    const file = `${name}_${version}_amd64.deb`;
+    return {
+      source: name, version, treeHash: 'tree', arches: ['amd64'],
+      artifacts: [{ file, pool: `pool/main/${name[0]}/${name}/${file}`, sha256: digest, size: content.length, package: name, version, architecture: 'amd64', builtOn: 'amd64', key: 'k', stanza: `Package: ${name}\nVersion: ${version}\nArchitecture: amd64` }],
+    };
+  }
+
+  /** Assemble, complete (stand-in signatures: this is about files) and switch to snapshot `number`. */
+  async function publish(repo: BranchRepo, number: number, sources: SnapshotSource[]): Promise<void> {
+    const { release } = await assemble(repo, number, sources);
+    await repo.complete(number, 'main', sha256(release), { inRelease: 'signed', releaseGpg: 'signed', minisig: 'signed', publicKeys: { minisignPub: 'key', openpgpKeyringBase64: '' } });
+    await repo.switchTo(number);
+  }
+
+  const packagesOf = (repo: BranchRepo, n: number) => fs.readFileSync(path.join(repo.snapshotDir(n), 'dists', 'main', 'main', 'binary-amd64', 'Packages'), 'utf8');
+
+  it('keeps one pool for all of a branch\'s snapshots: a publish links only what its base lacks', async () => {
+    const { layout, repo } = fresh();
+    const first = Array.from({ length: 40 }, (_, i) => storedAs(layout, `p${i}`, '1.0', `p${i} 1.0\n`));
+    await publish(repo, 1, first);
+    expect(fs.lstatSync(path.join(repo.snapshotDir(1), 'pool')).isSymbolicLink()).toBe(true);
+    expect(fs.readlinkSync(path.join(repo.snapshotDir(1), 'pool'))).toBe(path.join('..', '..', 'pool'));
+
+    const p7v2 = storedAs(layout, 'p7', '2.0', 'p7 2.0\n');
+    await publish(repo, 2, [...first.filter((s) => s.source !== 'p7'), p7v2]);
+    await publish(repo, 3, [...first.filter((s) => s.source !== 'p7'), p7v2]);
+    // One link per package file, whatever the number of snapshots: the store's name and the shared pool's.
+    const unchanged = first[0].artifacts[0];
+    expect(fs.statSync(path.join(layout.store, unchanged.sha256)).nlink).toBe(2);
+    expect(fs.statSync(path.join(repo.dir, unchanged.pool)).ino).toBe(fs.statSync(path.join(layout.store, unchanged.sha256)).ino);
+    // Each snapshot still reads its own packages through its link, the older p7 included (a rollback needs it).
+    expect(fs.readFileSync(path.join(repo.snapshotDir(1), first[7].artifacts[0].pool), 'utf8')).toBe('p7 1.0\n');
+    expect(fs.readFileSync(path.join(repo.snapshotDir(3), p7v2.artifacts[0].pool), 'utf8')).toBe('p7 2.0\n');
+    expect(packagesOf(repo, 3)).toContain('Package: p7\nVersion: 2.0');
+    expect(packagesOf(repo, 3)).not.toContain('Version: 1.0\nArchitecture: amd64\nFilename: pool/main/p/p7/');
+
+    // Pruning a snapshot removes its link, never the pool's files (garbage collection does, when none lists them).
+    await repo.prune(1);
+    await until('the pruned snapshots deleted', () => fs.readdirSync(repo.snapshotsDir).join(' ') === '000003', 10_000, 50);
+    expect(fs.existsSync(path.join(repo.dir, first[7].artifacts[0].pool))).toBe(true);
+    expect(fs.readFileSync(path.join(repo.snapshotDir(3), first[0].artifacts[0].pool), 'utf8')).toBe('p0 1.0\n');
+  });
+
+  it('never replaces a pool file: a package rebuilt at the same version goes beside it, under its digest', async () => {
+    const { layout, repo } = fresh();
+    const a = storedAs(layout, 'hello', '1.0', 'first build\n');
+    await publish(repo, 1, [a]);
+    const b = storedAs(layout, 'hello', '1.0', 'second build\n');
+    await publish(repo, 2, [b]);
+    const aside = `pool/main/h/hello/${b.artifacts[0].sha256.slice(0, 16)}/hello_1.0_amd64.deb`;
+    expect(packagesOf(repo, 2)).toContain(`Filename: ${aside}\n`);
+    expect((await repo.manifest(2)).sources[0].artifacts[0].pool).toBe(aside);
+    expect(fs.readFileSync(path.join(repo.snapshotDir(2), aside), 'utf8')).toBe('second build\n');
+    // Snapshot 1 still serves what its index names.
+    expect(fs.readFileSync(path.join(repo.snapshotDir(1), a.artifacts[0].pool), 'utf8')).toBe('first build\n');
+    // The next snapshot carries the path on, and links nothing new.
+    await publish(repo, 3, (await repo.manifest(2)).sources);
+    expect(packagesOf(repo, 3)).toContain(`Filename: ${aside}\n`);
+    expect(fs.statSync(path.join(layout.store, b.artifacts[0].sha256)).nlink).toBe(2);
+  });
+
+  it('a retried assemble of the same number links into the shared pool again without error', async () => {
+    const { layout, repo } = fresh();
+    const sources = [storedAs(layout, 'alpha', '1.0', 'alpha\n'), storedAs(layout, 'beta', '1.0', 'beta\n')];
+    await assemble(repo, 1, sources);
+    // A crash after linking, before the manifest: the retry starts the staging dir afresh over the same pool.
+    const { release } = await assemble(repo, 1, sources);
+    expect(release).toContain('Packages');
+    expect(fs.readFileSync(path.join(repo.dir, sources[1].artifacts[0].pool), 'utf8')).toBe('beta\n');
   });
 
   it('links every artifact of a large snapshot into its pool, nothing copied', async () => {

@@ -163,6 +163,31 @@ describe('GET /repos/:tree/:branch/*', () => {
     expect(res.body).toBe('from the store\n');
   });
 
+  it('serves pool files through a snapshot\'s link to the branch\'s shared pool, and no link leading elsewhere', async () => {
+    const main = layout.repo('ports', 'main');
+    const shared = path.join(main, 'snapshots', 'shared');
+    write(path.join(shared, 'dists/bookworm/InRelease'), 'InRelease of the shared-pool snapshot\n');
+    write(path.join(main, 'pool/main/s/shared/shared_1.0_all.deb'), 'from the shared pool\n');
+    fs.symlinkSync(path.join('..', '..', 'pool'), path.join(shared, 'pool'));
+    const elsewhere = path.join(main, 'snapshots', 'elsewhere');
+    write(path.join(elsewhere, 'dists/bookworm/InRelease'), 'InRelease of a snapshot whose pool leads out\n');
+    fs.symlinkSync(layout.wipKeyDir, path.join(elsewhere, 'pool'));
+    try {
+      switchCurrent(main, 'shared');
+      const res = await get('/repos/ports/main/pool/main/s/shared/shared_1.0_all.deb');
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toBe('from the shared pool\n');
+      expect((await get('/repos/ports/main/pool/')).statusCode).toBe(200);
+      switchCurrent(main, 'elsewhere');
+      expect((await get('/repos/ports/main/pool/secret.key')).statusCode).toBe(404);
+    } finally {
+      switchCurrent(main, '1');
+      fs.rmSync(shared, { recursive: true });
+      fs.rmSync(elsewhere, { recursive: true });
+      fs.rmSync(path.join(main, 'pool'), { recursive: true });
+    }
+  });
+
   it('a switch of `current` between requests serves the new snapshot from the next request on', async () => {
     const url = '/repos/ports/main/dists/bookworm/InRelease';
     expect((await get(url)).body).toBe('InRelease of snapshot 1\n');
