@@ -160,6 +160,27 @@ async function writeJson(file: string, value: unknown): Promise<void> {
 }
 
 const currentDir = (branch: Branch) => path.join(branch.layout.repo(TREE, BRANCH), 'snapshots', snapshotDirName(branch.number));
+
+/**
+ * `<view>/pool/...`: exactly the package files of snapshot `number`, as hard links, for the other tools to index. A
+ * snapshot's own `pool` is a link to the branch's shared pool, which also holds older snapshots' files (and find,
+ * hence dpkg-scanpackages, does not enter a linked start folder). Called again for a later snapshot, it changes the
+ * view to that one's files (what goes and what comes), so apt-ftparchive's cache keys by the same paths.
+ */
+function poolView(branch: Branch, number: number, view: string): string {
+  const manifest: SnapshotManifest = JSON.parse(fs.readFileSync(path.join(branch.layout.repo(TREE, BRANCH), 'snapshots', snapshotDirName(number), 'kiln-manifest.json'), 'utf8'));
+  const wanted = new Map(manifest.sources.flatMap((s) => s.artifacts).map((a) => [a.pool, a.sha256]));
+  const listing = path.join(view, '.files.json');
+  const have: Record<string, string> = fs.existsSync(listing) ? JSON.parse(fs.readFileSync(listing, 'utf8')) : {};
+  for (const [pool, sha] of Object.entries(have)) if (wanted.get(pool) !== sha) fs.rmSync(path.join(view, pool), { force: true });
+  for (const [pool, sha] of wanted) {
+    if (have[pool] === sha) continue;
+    fs.mkdirSync(path.dirname(path.join(view, pool)), { recursive: true });
+    fs.linkSync(path.join(branch.layout.store, sha), path.join(view, pool));
+  }
+  fs.writeFileSync(listing, JSON.stringify(Object.fromEntries(wanted)));
+  return view;
+}
 const names = (size: number) => Array.from({ length: size }, (_, i) => `kbench-${String(i).padStart(6, '0')}`);
 
 /** Publish one new version of a package `CHANGES` times; the median of Kiln's whole publish, and the steps'. */
@@ -262,12 +283,15 @@ async function oneSize(ctx: BenchContext, size: number): Promise<void> {
   figure(ID, `floor (render + xz -6 + sha256 of the same index) at ${label}`, floorMs, 'ms');
   figure(ID, `kiln publish / floor at ${label}`, kiln / floorMs, '×', { op: '<=', value: 1.5 });
 
-  const snapshot = currentDir(branch);
+  // The others index a folder of exactly the snapshot's files: first the previous snapshot's (to fill
+  // apt-ftparchive's cache), then the current one's (one package more).
+  const view = path.join(branch.dir, 'pool-view');
+  const cache = path.join(branch.dir, 'ftparchive.db');
+  poolView(branch, branch.number - 1, view);
+  await shellMs(`apt-ftparchive --db ${cache} packages pool > /dev/null`, view);
+  const snapshot = poolView(branch, branch.number, view);
   const ftpNoCache = await shellMs('apt-ftparchive packages pool > /dev/null', snapshot);
   figure(ID, `apt-ftparchive packages (no cache) at ${label}`, ftpNoCache, 'ms');
-  const cache = path.join(branch.dir, 'ftparchive.db');
-  const previous = path.join(branch.layout.repo(TREE, BRANCH), 'snapshots', snapshotDirName(branch.number - 1));
-  await shellMs(`apt-ftparchive --db ${cache} packages pool > /dev/null`, previous);
   const ftpCached = await shellMs(`apt-ftparchive --db ${cache} packages pool > /dev/null`, snapshot);
   figure(ID, `apt-ftparchive --db (cache filled, one package added) at ${label}`, ftpCached, 'ms');
   figure(ID, `apt-ftparchive --db / kiln publish at ${label}`, ftpCached / kiln, '×', { op: '>=', value: 3 });
@@ -341,8 +365,8 @@ async function realisticSizes(ctx: BenchContext, size: number): Promise<void> {
   const kilnSmall = await kilnChanges(small, size, `${size} small packages`);
   const kilnLarge = await kilnChanges(large, size, label);
   figure(ID, `kiln publish growth with 40 MB of large packages at ${size}`, kilnLarge / kilnSmall, '×', { op: '<=', value: 1.25 });
-  const ftpSmall = await shellMs('apt-ftparchive packages pool > /dev/null', currentDir(small));
-  const ftpLarge = await shellMs('apt-ftparchive packages pool > /dev/null', currentDir(large));
+  const ftpSmall = await shellMs('apt-ftparchive packages pool > /dev/null', poolView(small, small.number, path.join(small.dir, 'pool-view')));
+  const ftpLarge = await shellMs('apt-ftparchive packages pool > /dev/null', poolView(large, large.number, path.join(large.dir, 'pool-view')));
   figure(ID, `apt-ftparchive (no cache) growth with 40 MB of large packages at ${size}`, ftpLarge / ftpSmall, '×');
   fs.rmSync(small.dir, { recursive: true, force: true });
   fs.rmSync(large.dir, { recursive: true, force: true });
