@@ -287,6 +287,21 @@ describe('docker-compose deployment, end to end', () => {
       pushing = false;
       await sampler;
     }
+    if (pushed && pushed.code !== 0) {
+      // Before `down -v` takes the stack's logs: what failed, with the last lines of each failed build's log.
+      const failed: string[] = [];
+      const status = await fetch(`http://127.0.0.1:${apiPort}/api/pushes?tree=example&branch=main`, { headers: { authorization: `Bearer ${apiToken}` } })
+        .then((r) => r.json() as Promise<{ pushes: Array<{ url: string }> }>).catch(() => undefined);
+      const url = status?.pushes[0]?.url;
+      const push = url && await fetch(`http://127.0.0.1:${apiPort}${url}`, { headers: { authorization: `Bearer ${apiToken}` } })
+        .then((r) => r.json() as Promise<{ builds: Array<{ id: string; state: string; logUrl?: string; installTest?: { state: string } }> }>).catch(() => undefined);
+      for (const b of push ? push.builds : []) {
+        if (b.state === 'succeeded' && b.installTest?.state !== 'failed') continue;
+        const log = b.logUrl ? await fetch(`http://127.0.0.1:${apiPort}${b.logUrl}`, { headers: { authorization: `Bearer ${apiToken}` } }).then((r) => r.text()).catch((e: unknown) => String(e)) : '';
+        failed.push(`--- ${b.id}: ${b.state}, install test ${b.installTest?.state ?? 'none'}\n${log.split('\n').slice(-40).join('\n')}`);
+      }
+      throw new Error(`kiln push example --wait exited ${pushed.code}:\n${pushed.stdout.slice(-3000)}\n${failed.join('\n')}`);
+    }
     const result = must(pushed, 'kiln push example --wait');
     expect(workerHealth).toEqual([]);
     const decided = JSON.parse(result.stdout) as { state: string; workflowId: string; arches: Array<{ arch: string; state: string }>; builds: Array<{ arch: string; state: string }> };
