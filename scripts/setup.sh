@@ -11,7 +11,7 @@ temporal_version=v1.5.1   # newest temporalio/cli tag without replace directives
 suites=(bookworm)
 arches=(amd64 i386 arm64)   # arm64 runs emulated (qemu-user-static through binfmt_misc, below)
 pacman_arches=(x86_64 i686)   # pacman builder images (Arch arch names)
-apt_packages=(docker.io btrfs-progs iptables procps debootstrap minisign gnupg apt-utils dpkg-dev rsync xz-utils curl git ca-certificates
+apt_packages=(docker.io btrfs-progs iptables iproute2 procps debootstrap minisign gnupg apt-utils dpkg-dev rsync xz-utils curl git ca-certificates
   pacman-package-manager makepkg libarchive-tools zstd  # the pacman format on the host: repo-add, reading packages
   qemu-user-static binfmt-support  # arm64 builds, emulated
   docker-compose  # the docker-compose deployment and its end-to-end test (npm run test:e2e)

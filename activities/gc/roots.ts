@@ -18,7 +18,10 @@ export interface RunningPush {
 export interface Roots {
   /** Store digests a kept snapshot links (pool files). */
   digests: Set<string>;
-  /** Per branch folder (repos/<tree>/<branch>): the pool paths its kept and staging snapshots list. */
+  /**
+   * Per branch folder (repos/<tree>/<branch>): the pool paths its kept and staging snapshots list; absent for a
+   * branch with a complete snapshot whose manifest is missing (its shared pool is then left alone).
+   */
   poolPaths: Map<string, Set<string>>;
   /** Build keys whose records must stay. */
   keys: Set<string>;
@@ -50,7 +53,11 @@ export async function findRoots(layout: DataLayout, running: readonly RunningPus
         const staging = /^\.(\d+)\.staging$/.exec(snapshot.name);
         if (!snapshot.isDirectory() || (parseSnapshotDirName(snapshot.name) === undefined && !staging)) continue;
         const manifest = await readJsonIfExists<SnapshotManifest>(path.join(snapshotsDir, snapshot.name, MANIFEST));
-        if (!manifest) continue;
+        if (!manifest) {
+          // A staging snapshot writes its manifest last; a complete one without it names files nobody can know.
+          if (!staging) roots.poolPaths.delete(path.join(reposDir, tree.name, branch.name));
+          continue;
+        }
         if (!staging) roots.keptSnapshots++;
         roots.pushes.add(layout.pushDir({ tree: manifest.tree, branch: manifest.branch, commit: manifest.commit }));
         for (const source of manifest.sources) {

@@ -218,8 +218,8 @@ interface TestRecord {
 
 interface StepRunner {
   (args: string[], user: string, env?: Record<string, string>): Promise<number>;
-  /** Take every network away from the container (the test itself runs offline). */
-  isolate(): Promise<void>;
+  /** Kill what the privileged setup left running, then take every network away (the test itself runs offline). */
+  endDependencyPhase(isolate: boolean): Promise<void>;
 }
 
 /** Runs kiln-install-test steps in one container; infrastructure exits are retried, a stopped container ends it. */
@@ -232,15 +232,22 @@ function stepRunner(sandbox: Sandbox, arch: string, log: BuildLog, deps: DepsNet
     if (code === EXIT_INFRASTRUCTURE) throw new Error(`kiln-install-test ${args[0]} hit an infrastructure problem (exit 75, see the log); retrying`);
     return code;
   };
-  return Object.assign(run, { isolate: async () => { await sandbox.isolate(); } });
+  return Object.assign(run, {
+    endDependencyPhase: async (isolate: boolean) => {
+      // As for a build: no root daemon a maintainer script started lives on into the test.
+      const strays = await sandbox.killStrays();
+      if (strays > 0) log.note(`===== kiln: killed ${strays} process(es) the dependency installation left running =====\n`);
+      if (isolate) await sandbox.isolate();
+    },
+  });
 }
 
 async function runTest(run: StepRunner, test: InstallTestCase, deps: DepsNetwork | undefined, log: BuildLog): Promise<'passed' | 'failed' | 'skipped'> {
   if (test.depends.length > 0 && await run(['depends', ...test.depends], 'root') !== 0) return 'failed';
   if (test.builddeps && await run(['builddeps'], 'root') !== 0) return 'failed';
   // Offline from here, as builds are: what the test needs was installed above.
-  if (deps) await run.isolate();
-  else log.note('===== kiln: test WITH network (build.network: true, unsafe) =====\n');
+  await run.endDependencyPhase(!!deps);
+  if (!deps) log.note('===== kiln: test WITH network (build.network: true, unsafe) =====\n');
   const env: Record<string, string> = {};
   if (test.allowStderr) env.KILN_TEST_ALLOW_STDERR = '1';
   if (test.skippable) env.KILN_TEST_SKIPPABLE = '1';

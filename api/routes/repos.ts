@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { KilnConfig } from '../../domain/config';
 import { DataLayout } from '../../domain/data-layout';
+import { formatIO } from '../../activities/formats/registry';
 
 // GET/HEAD /repos/<tree>/<url-encoded branch>/<path>: the published repository of a configured branch, served from
 // its `current` snapshot. `current` is resolved once per request, so one answer never mixes two snapshots, and a switch
@@ -66,7 +67,8 @@ export async function repoRoutes(app: FastifyInstance, opts: RepoRoutesOptions):
       // `pool` is Kiln's link to it); a symlink into the store is served too, one leading anywhere else is not.
       // Neither is anything but files and folders (a FIFO would block open()).
       const store = await fs.promises.realpath(layout.store).catch(() => undefined);
-      const pool = await fs.promises.realpath(path.join(dir, 'pool')).catch(() => undefined);
+      const sharedPool = formatIO(opts.config.trees.find((t) => t.name === request.params.tree)?.format).snapshotIndex.sharedPool;
+      const pool = sharedPool ? await fs.promises.realpath(path.join(dir, sharedPool)).catch(() => undefined) : undefined;
       const kind = await fs.promises.stat(real);
       const allowed = isInside(real, snapshot) || (store && isInside(real, store)) || (pool && isInside(real, pool));
       if (!allowed || !(kind.isFile() || kind.isDirectory())) {

@@ -185,6 +185,14 @@ describe('garbage collection', () => {
     expect(reportLines(report).join('\n')).toContain('shared pool');
   });
 
+  it('leaves a shared pool alone while one of its branch\'s complete snapshots has no manifest', async () => {
+    const unlisted = write(path.join(layout.repo('t', 'main'), 'pool', 'main', 'o', 'old', 'old_1_amd64.deb'), 'xyz', 200);
+    fs.mkdirSync(path.join(layout.repo('t', 'main'), 'snapshots', '000002'), { recursive: true });
+    const report = await collectGarbage(layout, options(false));
+    expect(report.categories.pool.count).toBe(0);
+    expect(fs.existsSync(unlisted)).toBe(true);
+  });
+
   it('keeps what was used while it ran: a store file touched after it was judged', async () => {
     const d = path.join(layout.store, digest('d'));
     const report = await collectGarbage(layout, { ...options(false), progress: () => fs.utimesSync(d, new Date(), new Date()) });
