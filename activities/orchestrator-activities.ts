@@ -7,6 +7,7 @@ import { beating } from './lib/heartbeat';
 import { planPush } from './plan/plan-push';
 import { createGcActivities } from './gc/gc-activities';
 import { createPublishActivities } from './publish/publish-activities';
+import { createReportActivities } from './report/report-activities';
 import { WipKey } from './wip/wip-key';
 import { WipRepo } from './wip/wip-repo';
 import { seedPublishedLanes } from './wip/published-lanes';
@@ -27,6 +28,7 @@ export function createOrchestratorActivities({ config, layout }: OrchestratorDep
   return {
     ...createPublishActivities({ config, layout }),
     ...createGcActivities({ config, layout }),
+    ...createReportActivities({ config }),
 
     async planPush({ push }: { push: PushRef }): Promise<Plan> {
       return beating(10_000, async () => {

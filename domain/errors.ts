@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   BRANCH_UNKNOWN: { status: 404, message: 'No such branch in the tree' },
   PUBLISH_TARGET_FAILED: { status: 502, message: 'A publish target (rsync mirror or trigger URL) could not be updated' },
   PUBLISH_TARGET_TIMEOUT: { status: 504, message: 'A publish target did not finish in time' },
+  REPORT_FAILED: { status: 502, message: 'A commit status or notification could not be delivered (the push itself is unaffected)' },
   COMMIT_UNKNOWN: { status: 404, message: 'The commit is not in the tree\'s repository' },
   NOT_FOUND: { status: 404, message: 'No such resource' },
   REQUEST_INVALID: { status: 400, message: 'The request is malformed' },

@@ -12,6 +12,8 @@ import { ORCHESTRATOR_TASK_QUEUE } from '../domain/task-queues';
 import { archBuildWorkflow } from './arch-builds';
 import { InstallTestStage } from './install-tests';
 import { isCancellation } from './lib/failures';
+import { ReportQueue } from './lib/report-queue';
+import { REPORTED_FAILURES, REPORT_ATTEMPTS, type PushReport, type PushReportEvent } from '../domain/report/push-report';
 import type { PublishResult } from '../domain/publish/publish';
 import {
   archStateSignal, buildsChangedSignal, cancelSignal, externalBuildSignal, publishFinishedSignal, publishRequestedSignal,
@@ -40,6 +42,23 @@ const { writePushRecord } = proxyActivities<OrchestratorActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
+// Commit statuses and notifications: retried over a few minutes, never failing the push (ReportQueue).
+const { reportPush } = proxyActivities<OrchestratorActivities>({
+  taskQueue: ORCHESTRATOR_TASK_QUEUE,
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: REPORT_ATTEMPTS },
+});
+
+/** The report a change of the push's state makes, if any. */
+function reportEvent(from: PushState, to: PushState): PushReportEvent | undefined {
+  if (to === 'failed') return 'failed';
+  if (to === 'succeeded') return 'published';
+  if (to === 'cancelled' || to === 'superseded') return to;
+  // A retry: the push builds (or tests) again after it had failed.
+  if (from === 'failed' && (to === 'building' || to === 'testing')) return 'running';
+  return undefined;
+}
+
 /**
  * One push of one branch: plan what it needs, build it on every arch (one child workflow per arch), and only when
  * every planned build on every arch succeeded, have the branch coordinator publish it, all arches at once. Failures
@@ -61,6 +80,9 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
   let publishRequested = carry?.publishRequested ?? false;
   let published: PublishResult | undefined;
   const tests = new InstallTestStage(status.installTests, poke);
+  // Pushes that began before Kiln reported replay without reports.
+  const reports = patched('push-reports') ? new ReportQueue((entry) => reportPush(entry), poke) : undefined;
+  const reportsIdle = () => reports?.idle ?? true;
 
   const snapshot = (): PushStatus => ({
     ...status, builds: [...builds.values()].sort((a, b) => a.id.localeCompare(b.id)),
@@ -94,21 +116,50 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
     }
   }
 
+  const report = (event: PushReportEvent) => {
+    if (!reports) return;
+    const all = [...builds.values()];
+    const failures = all.filter((b) => b.state === 'failed' || b.state === 'blocked' || b.state === 'cancelled');
+    const testsFailed = tests.started ? tests.statuses().filter((t) => t.state === 'failed').length : 0;
+    const planError = plan?.errors[0];
+    const publishError = status.publish?.outcome === 'failed' ? status.publish.error?.message : undefined;
+    const entry: PushReport = {
+      push: input.push, event, at: Date.now(), requestedBy: input.requestedBy,
+      builds: {
+        total: all.length,
+        failed: all.filter((b) => b.state === 'failed').length,
+        failures: failures.slice(0, REPORTED_FAILURES).map((b) => ({ source: b.source, arch: b.arch, state: b.state })),
+      },
+      ...(testsFailed > 0 ? { installTestsFailed: testsFailed } : {}),
+      ...(status.publish?.snapshot !== undefined && event === 'published' ? { snapshot: status.publish.snapshot } : {}),
+      ...(status.supersededBy ? { supersededBy: status.supersededBy } : {}),
+      ...(publishError ? { error: publishError } : planError ? { error: `${planError.dir}: ${planError.message}` } : {}),
+    };
+    reports.add(entry);
+  };
+
   const setState = async (state: PushState) => {
     if (status.state === state) return;
+    const from = status.state;
     status.state = state;
     if (['failed', 'succeeded', 'cancelled', 'superseded'].includes(state)) status.finishedAt = Date.now();
     await CancellationScope.nonCancellable(() => writePushRecord(snapshot()));
+    const event = reportEvent(from, state);
+    if (event) report(event);
   };
 
   const finish = async (outcome: PushResult['outcome']): Promise<PushResult> => {
     await setState(outcome);
     await CancellationScope.nonCancellable(() => notifyBranch(input, workflowId, outcome));
+    // The push is done for its branch; its last report may still be on its way (bounded by the activity's retries).
+    await CancellationScope.nonCancellable(() => condition(reportsIdle, '20 minutes'));
     return { outcome, status: snapshot() };
   };
 
   try {
     if (!plan) {
+      // Pending on the commit at once: planning a large tree can take a while.
+      report('running');
       plan = await planPush({ push: input.push });
       status.plan = { builds: plan.builds.length, unchanged: plan.unchanged.length, deleted: plan.deleted, errors: plan.errors };
       for (const b of plan.builds) {
@@ -196,7 +247,7 @@ export async function pushWorkflow(input: PushInput, carry?: PushCarry): Promise
       } else if (!built && states.every((s) => s === 'succeeded' || s === 'failed')) await setState('failed');
       else if (!built && status.state === 'failed') await setState('building');
 
-      if (workflowInfo().continueAsNewSuggested && !tests.busy) {
+      if (workflowInfo().continueAsNewSuggested && !tests.busy && reportsIdle()) {
         await continueAsNew<typeof pushWorkflow>(input, { plan, status: snapshot(), publishRequested });
       }
       await condition(() => version !== seen);

@@ -36,6 +36,15 @@ export const DEFAULT_PUBLISH = {
   keepSnapshots: 10,
 } as const;
 
+/** What a push can tell a notification target about (docs/CONFIGURATION.md "Notifications"). */
+export const PUSH_EVENTS = ['failed', 'published', 'cancelled', 'superseded'] as const;
+/** Forges whose commit status API Kiln reports to; forgejo speaks Gitea's API. */
+export const FORGE_KINDS = ['gitea', 'forgejo', 'github', 'gitlab'] as const;
+
+export const DEFAULT_MAIL = {
+  sendmail: '/usr/sbin/sendmail',
+} as const;
+
 export const DEFAULT_RETENTION = {
   logsDays: 90,
   workflowDays: 30,

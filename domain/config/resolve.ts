@@ -1,15 +1,19 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_API, DEFAULT_BUILD, DEFAULT_PUBLISH, DEFAULT_SIGNER, DEFAULT_RETENTION, DEFAULT_TEMPORAL } from './defaults';
+import { DEFAULT_API, DEFAULT_BUILD, DEFAULT_MAIL, DEFAULT_PUBLISH, DEFAULT_SIGNER, DEFAULT_RETENTION, DEFAULT_TEMPORAL } from './defaults';
 import { classifyGitUrl } from './git-names';
 import type { FieldPath, LocatedProblem } from './problems';
 import { classifyRsyncDestination, defaultSuite } from './publish';
+import { resolveForge, resolveNotify } from './reporting';
 import { readWebhookSecret, type Env } from './secrets';
 import type {
   ApiConfig,
   BuildLimits,
   BuildLimitsInput,
   ConfigInput,
+  ForgeConfig,
   KilnConfig,
+  NotifyTarget,
   PublishConfig,
   PublishTarget,
   PublishTargetInput,
@@ -105,6 +109,10 @@ function resolveTree(
     if ('at' in read) problems.unshift(read);
     else webhook = read;
   }
+  const forge = resolveForge(tree, index, baseDir, env);
+  if (forge && 'at' in forge) problems.push(forge);
+  const notify = resolveNotify(tree, index, baseDir, env);
+  if (notify.some((n) => 'at' in n)) problems.push(...(notify as LocatedProblem[]));
   if (Array.isArray(publish) || problems.length > 0) return problems;
   return {
     name: tree.name,
@@ -116,6 +124,8 @@ function resolveTree(
     build: mergeBuild(build, tree.build),
     ...(webhook ? { webhook } : {}),
     publish,
+    ...(forge ? { forge: forge as ForgeConfig } : {}),
+    notify: notify as NotifyTarget[],
   };
 }
 
@@ -166,6 +176,7 @@ export function resolveConfig(
       temporal: resolveTemporal(input.temporal, baseDir),
       signer: resolveSigner(input.signer, baseDir),
       build,
+      mail: { sendmail: input.mail?.sendmail ?? DEFAULT_MAIL.sendmail, from: input.mail?.from ?? `kiln@${os.hostname()}` },
       retention: { ...DEFAULT_RETENTION, ...input.retention },
       trees,
     },

@@ -1,4 +1,4 @@
-import { ARCHITECTURES, PACKAGE_FORMATS } from './defaults';
+import { ARCHITECTURES, FORGE_KINDS, PACKAGE_FORMATS, PUSH_EVENTS } from './defaults';
 import { SUITE_NAME_PATTERN } from './publish';
 
 // The JSON schema of the config file (ajv, draft-07). `errorHint` is an annotation read by problems.ts: the message a
@@ -49,6 +49,42 @@ const publishTarget = {
     secretFile: { type: 'string', minLength: 1 },
     secretEnv,
     branches: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+  },
+} as const;
+
+// A plain address (no display name, no list): it goes to sendmail as an argument and into a header.
+const emailAddress = {
+  type: 'string',
+  maxLength: 254,
+  pattern: '^[^-\\s@<>,;:"()\\[\\]\\\\][^\\s@<>,;:"()\\[\\]\\\\]*@[A-Za-z0-9.-]+$',
+  errorHint: 'must be a plain e-mail address such as ops@example.org',
+} as const;
+
+// Which token field goes with which kind, and the repository's form, are checked in semantic-checks.ts.
+const forge = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['kind', 'apiUrl', 'repository'],
+  properties: {
+    kind: { enum: [...FORGE_KINDS] },
+    apiUrl: httpUrl,
+    repository: { type: 'string', minLength: 1, maxLength: 255 },
+    tokenFile: { type: 'string', minLength: 1 },
+    tokenEnv: secretEnv,
+    context: { type: 'string', minLength: 1, maxLength: 100 },
+  },
+} as const;
+
+// A notification target is exactly one of url, email (semantic-checks.ts).
+const notifyTarget = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    url: httpUrl,
+    secretFile: { type: 'string', minLength: 1 },
+    secretEnv,
+    email: { type: 'array', minItems: 1, uniqueItems: true, items: emailAddress },
+    events: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...PUSH_EVENTS] } },
   },
 } as const;
 
@@ -123,6 +159,14 @@ export const CONFIG_SCHEMA = {
       },
     },
     build: buildLimits,
+    mail: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        sendmail: { type: 'string', minLength: 1, pattern: '^/', errorHint: 'must be an absolute path, e.g. /usr/sbin/sendmail' },
+        from: emailAddress,
+      },
+    },
     retention: {
       type: 'object',
       additionalProperties: false,
@@ -167,6 +211,8 @@ export const CONFIG_SCHEMA = {
             },
           },
           publish,
+          forge,
+          notify: { type: 'array', items: notifyTarget },
         },
       },
     },

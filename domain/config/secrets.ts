@@ -14,10 +14,12 @@ export function readWebhookSecret(
   at: FieldPath,
   baseDir: string,
   env: Env,
+  /** The names the fields have in the file (a forge's `tokenFile`/`tokenEnv`), for the problem's path. */
+  fields: { file: string; env: string } = { file: 'secretFile', env: 'secretEnv' },
 ): WebhookConfig | LocatedProblem {
   if (input.secretFile !== undefined) {
     const file = path.resolve(baseDir, input.secretFile);
-    const fileAt = [...at, 'secretFile'];
+    const fileAt = [...at, fields.file];
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -33,7 +35,7 @@ export function readWebhookSecret(
   const name = input.secretEnv ?? '';
   const value = env[name];
   if (value === undefined || value === '') {
-    return { at: [...at, 'secretEnv'], message: `the environment variable ${name} is ${value === undefined ? 'not set' : 'empty'}` };
+    return { at: [...at, fields.env], message: `the environment variable ${name} is ${value === undefined ? 'not set' : 'empty'}` };
   }
   return { secretEnv: name, secret: new Secret(value) };
 }

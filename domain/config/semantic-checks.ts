@@ -164,6 +164,52 @@ function architectureProblems(tree: Record<string, unknown>, i: number, problems
   });
 }
 
+/** A tree's forge: one token source, a repository its API can name, an API URL without credentials. */
+function forgeProblems(tree: Record<string, unknown>, i: number, problems: LocatedProblem[]): void {
+  if (!isRecord(tree.forge)) return;
+  const forge = tree.forge;
+  const at: FieldPath = ['trees', i, 'forge'];
+  const tokens = ['tokenFile', 'tokenEnv'].filter((k) => hasOwn(forge, k));
+  if (tokens.length !== 1) problems.push({ at, message: 'must give exactly one of tokenFile, tokenEnv (the forge token that may set commit statuses)' });
+  if (typeof forge.apiUrl === 'string' && hasCredentials(forge.apiUrl)) {
+    problems.push({ at: [...at, 'apiUrl'], message: 'must not contain a user or password (they would show in logs); give the token in tokenFile or tokenEnv' });
+  }
+  if (typeof forge.repository === 'string' && forge.repository !== '') {
+    const ownerName = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+    // GitLab names a project by its id or its full path, which may hold subgroups.
+    const gitlab = /^([0-9]+|[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+)$/;
+    const ok = forge.kind === 'gitlab' ? gitlab.test(forge.repository) : ownerName.test(forge.repository);
+    if (!ok) {
+      problems.push({
+        at: [...at, 'repository'],
+        message: forge.kind === 'gitlab' ? 'must be a project id or its path, e.g. group/project' : 'must be owner/name, e.g. distro/ports',
+      });
+    }
+  }
+}
+
+/** Each notification target: exactly one of url, email; secrets only where there is a body to sign. */
+function notifyProblems(tree: Record<string, unknown>, i: number, problems: LocatedProblem[]): void {
+  if (!Array.isArray(tree.notify)) return;
+  tree.notify.forEach((target: unknown, k) => {
+    if (!isRecord(target)) return;
+    const at: FieldPath = ['trees', i, 'notify', k];
+    const kinds = ['url', 'email'].filter((kind) => hasOwn(target, kind));
+    if (kinds.length !== 1) problems.push({ at, message: 'must give exactly one of url, email' });
+    if (hasOwn(target, 'secretFile') && hasOwn(target, 'secretEnv')) {
+      problems.push({ at, message: 'must give at most one of secretFile, secretEnv' });
+    }
+    if (hasOwn(target, 'email')) {
+      for (const field of ['secretFile', 'secretEnv']) {
+        if (hasOwn(target, field)) problems.push({ at: [...at, field], message: 'belongs to a url target; e-mail is not signed' });
+      }
+    }
+    if (typeof target.url === 'string' && hasCredentials(target.url)) {
+      problems.push({ at: [...at, 'url'], message: 'must not contain a user or password (they would show in logs); sign with secretFile or secretEnv' });
+    }
+  });
+}
+
 export function semanticProblems(data: unknown, baseDir: string): LocatedProblem[] {
   const problems: LocatedProblem[] = [];
   const trees = isRecord(data) && Array.isArray(data.trees) ? data.trees : [];
@@ -191,6 +237,8 @@ export function semanticProblems(data: unknown, baseDir: string): LocatedProblem
     suiteProblems(tree, i, problems);
     targetProblems(tree, i, problems, places, baseDir);
     architectureProblems(tree, i, problems);
+    forgeProblems(tree, i, problems);
+    notifyProblems(tree, i, problems);
   });
 
   const temporal = isRecord(data) && isRecord(data.temporal) ? data.temporal : undefined;

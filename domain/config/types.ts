@@ -1,10 +1,12 @@
 import type { Secret } from '../secret';
-import type { ARCHITECTURES, PACKAGE_FORMATS } from './defaults';
+import type { ARCHITECTURES, FORGE_KINDS, PACKAGE_FORMATS, PUSH_EVENTS } from './defaults';
 
 // The loaded configuration: every default applied, every path absolute, secrets read, deeply frozen.
 
 export type Architecture = (typeof ARCHITECTURES)[number];
 export type PackageFormat = (typeof PACKAGE_FORMATS)[number];
+export type PushEventName = (typeof PUSH_EVENTS)[number];
+export type ForgeKind = (typeof FORGE_KINDS)[number];
 
 /** Resource limits of one build container; `concurrency` is per architecture. */
 export interface BuildLimits {
@@ -96,6 +98,42 @@ export interface PublishConfig {
   readonly targets: readonly PublishTarget[];
 }
 
+/** Where Kiln reports each push's state on the pushed commit (the forge's commit status API). */
+export interface ForgeConfig {
+  readonly kind: ForgeKind;
+  /** The forge's API base without a trailing slash: https://gitea.example/api/v1, https://api.github.com,
+   * https://gitlab.example/api/v4. */
+  readonly apiUrl: string;
+  /** owner/name (Gitea, Forgejo, GitHub); a project id or its full path (GitLab). */
+  readonly repository: string;
+  /** The status's name on the commit; default `kiln/<tree>`. */
+  readonly context: string;
+  readonly token: Secret;
+}
+
+/** Who hears of a push's end (`events`: which ends; default all). */
+export type NotifyTarget =
+  | {
+    readonly kind: 'http';
+    /** POSTed a JSON body per event, signed like a trigger (`X-Kiln-Signature-256`) when there is a secret. */
+    readonly url: string;
+    readonly secret?: Secret;
+    readonly events: readonly PushEventName[];
+  }
+  | {
+    readonly kind: 'email';
+    /** Plain addresses, handed to the configured sendmail. */
+    readonly to: readonly string[];
+    readonly events: readonly PushEventName[];
+  };
+
+export interface MailConfig {
+  /** A sendmail-compatible program (exim4's, msmtp's, postfix's): the message on stdin, recipients as arguments. */
+  readonly sendmail: string;
+  /** The envelope and header sender; default `kiln@<hostname>`. */
+  readonly from: string;
+}
+
 export interface TreeConfig {
   readonly name: string;
   /** A remote git URL as written, or a local path made absolute against the config file's folder. */
@@ -111,6 +149,10 @@ export interface TreeConfig {
   readonly webhook?: WebhookConfig;
   /** Always present: suites and snapshot count have defaults; no targets means the served folder only. */
   readonly publish: PublishConfig;
+  /** Absent: no commit statuses. */
+  readonly forge?: ForgeConfig;
+  /** Empty: nobody is notified. */
+  readonly notify: readonly NotifyTarget[];
 }
 
 export interface SignerConfig {
@@ -139,6 +181,7 @@ export interface KilnConfig {
   readonly temporal: TemporalConfig;
   readonly signer: SignerConfig;
   readonly build: BuildLimits;
+  readonly mail: MailConfig;
   readonly retention: RetentionConfig;
   readonly trees: readonly TreeConfig[];
 }
@@ -174,6 +217,16 @@ export interface TreeInput {
   build?: BuildLimitsInput;
   webhook?: { secretFile?: string; secretEnv?: string };
   publish?: PublishInput;
+  forge?: { kind: ForgeKind; apiUrl: string; repository: string; tokenFile?: string; tokenEnv?: string; context?: string };
+  notify?: NotifyTargetInput[];
+}
+
+export interface NotifyTargetInput {
+  url?: string;
+  secretFile?: string;
+  secretEnv?: string;
+  email?: string[];
+  events?: PushEventName[];
 }
 
 export interface PublishTargetInput {
@@ -199,6 +252,7 @@ export interface ConfigInput {
   };
   signer?: { keysDir?: string; passwordDir?: string; signaturesPerMinute?: number };
   build?: BuildLimitsInput;
+  mail?: { sendmail?: string; from?: string };
   retention?: { logsDays?: number; workflowDays?: number; gcEveryHours?: number };
   trees: TreeInput[];
 }

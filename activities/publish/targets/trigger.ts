@@ -1,6 +1,6 @@
-import * as crypto from 'node:crypto';
 import type { PublishTarget } from '../../../domain/config';
-import { PublishTargetError, excerpt } from './target-error';
+import { DELIVERY_HEADER, SIGNATURE_HEADER, describeUrl, hmacSignature, postOnce } from '../../lib/http-post';
+import { PublishTargetError } from './target-error';
 
 // Tells a URL that a branch was published: one POST of a small JSON body, signed when the target has a secret.
 
@@ -19,62 +19,9 @@ export interface TriggerPayload {
   readonly publishedAt: string;
 }
 
-export const SIGNATURE_HEADER = 'X-Kiln-Signature-256';
-export const DELIVERY_HEADER = 'X-Kiln-Delivery';
-const DEFAULT_TIMEOUT_MS = 30_000;
-const BODY_EXCERPT = 300;
-
+export { DELIVERY_HEADER, SIGNATURE_HEADER, describeUrl };
 /** `sha256=<hex>` of the HMAC-SHA256 of `body` under `secret`: the value of X-Kiln-Signature-256. */
-export function triggerSignature(secret: Buffer, body: Buffer | string): string {
-  return `sha256=${crypto.createHmac('sha256', secret).update(body).digest('hex')}`;
-}
-
-/** The URL without credentials, query or fragment: safe to put in a log line or an error. */
-export function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
-}
-
-/** The start of a response body, reading no more of it than needed. */
-async function bodyStart(response: Response, max: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    while (size < max * 4) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(Buffer.from(value));
-      size += value.length;
-    }
-  } catch {
-    // A body cut short still tells something.
-  } finally {
-    void reader.cancel().catch(() => undefined);
-  }
-  return excerpt(Buffer.concat(chunks).toString('utf8').replace(/\s+/g, ' '), max, 'start');
-}
-
-function redirectNote(location: string | null, base: string): string {
-  if (!location) return '';
-  try {
-    return ` to ${describeUrl(new URL(location, base).href)}`;
-  } catch {
-    return '';
-  }
-}
-
-/** What a network-level fetch failure was, from undici's `cause` (ECONNREFUSED, ENOTFOUND, ...). */
-function networkCause(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  // Not the error's own message: undici's may quote the whole URL.
-  return cause?.code ?? cause?.message ?? 'fetch failed';
-}
+export const triggerSignature = hmacSignature;
 
 /**
  * POST `payload` as JSON to the target's URL: `User-Agent: kiln`, `X-Kiln-Delivery: <tree>/<branch>/<snapshot>`
@@ -86,10 +33,9 @@ export async function triggerTarget(
   target: TriggerTarget,
   payload: TriggerPayload,
   signal?: AbortSignal,
-  timeoutMs = DEFAULT_TIMEOUT_MS,
+  timeoutMs?: number,
 ): Promise<{ status: number }> {
   const name = `trigger ${describeUrl(target.url)}`;
-  signal?.throwIfAborted();
   const body = Buffer.from(JSON.stringify({
     tree: payload.tree,
     branch: payload.branch,
@@ -100,45 +46,18 @@ export async function triggerTarget(
   }));
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
-    'User-Agent': 'kiln',
     [DELIVERY_HEADER]: `${payload.tree}/${payload.branch}/${payload.snapshot}`,
   };
-  if (target.secret) headers[SIGNATURE_HEADER] = triggerSignature(target.secret.reveal(), body);
+  if (target.secret) headers[SIGNATURE_HEADER] = hmacSignature(target.secret.reveal(), body);
 
-  const deadline = AbortSignal.timeout(timeoutMs);
-  const combined = signal ? AbortSignal.any([signal, deadline]) : deadline;
-  const timedOut = () => new PublishTargetError('PUBLISH_TARGET_TIMEOUT', `${name}: no answer within ${Math.round(timeoutMs / 1000)} s`, {
-    target: name, reason: 'timeout', retryable: true,
-  });
-
-  let response: Response;
-  try {
-    response = await fetch(target.url, { method: 'POST', headers, body, redirect: 'manual', signal: combined });
-  } catch (err) {
-    signal?.throwIfAborted();
-    if (deadline.aborted) throw timedOut();
-    throw new PublishTargetError('PUBLISH_TARGET_FAILED', `${name}: cannot reach it (${networkCause(err)})`, {
-      target: name, reason: 'network', retryable: true,
-    });
-  }
-
-  let text: string;
-  try {
-    text = response.ok ? '' : await bodyStart(response, BODY_EXCERPT);
-    if (response.ok) await response.body?.cancel();
-  } catch {
-    text = '';
-  }
-  signal?.throwIfAborted();
-  if (response.ok) return { status: response.status };
-
-  const status = response.status;
-  const retryable = status >= 500 || status === 408 || status === 429;
-  const redirect = status >= 300 && status < 400;
-  const why = redirect
-    ? `answered ${status}, a redirect${redirectNote(response.headers.get('location'), target.url)}; configure the final URL`
-    : `answered ${status}${response.statusText ? ` ${response.statusText}` : ''}`;
-  throw new PublishTargetError('PUBLISH_TARGET_FAILED', `${name} ${why}${text ? `: ${text}` : ''}`, {
-    target: name, reason: retryable ? 'remote' : 'destination', retryable, status, output: text,
+  const result = await postOnce(name, target.url, body, headers, { signal, timeoutMs });
+  if (result.ok) return { status: result.status };
+  const { failure } = result;
+  throw new PublishTargetError(failure.reason === 'timeout' ? 'PUBLISH_TARGET_TIMEOUT' : 'PUBLISH_TARGET_FAILED', failure.message, {
+    target: name,
+    reason: failure.reason,
+    retryable: failure.retryable,
+    ...(failure.status !== undefined ? { status: failure.status } : {}),
+    ...(failure.output !== undefined ? { output: failure.output } : {}),
   });
 }

@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -27,6 +28,7 @@ describe('loadConfig: the minimal file', () => {
       temporal: { address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://127.0.0.1:8233', embedded: true },
       signer: { keysDir: path.join(dir, 'keys'), passwordDir: path.join(dir, 'keys'), signaturesPerMinute: 60 },
       build: { concurrency: 2, timeoutMinutes: 60, memoryMb: 2048, cpus: 1, pids: 1024, diskMb: 10240, logMaxMb: 100, minFreeMb: 2048, network: false, installTest: true },
+      mail: { sendmail: '/usr/sbin/sendmail', from: `kiln@${os.hostname()}` },
       retention: { logsDays: 90, workflowDays: 30, gcEveryHours: 6 },
       trees: [{
         name: 'example',
@@ -37,6 +39,7 @@ describe('loadConfig: the minimal file', () => {
         architectures: ['amd64', 'i386'],
         build: { concurrency: 2, timeoutMinutes: 60, memoryMb: 2048, cpus: 1, pids: 1024, diskMb: 10240, logMaxMb: 100, minFreeMb: 2048, network: false, installTest: true },
         publish: { suites: { main: 'main' }, keepSnapshots: 10, targets: [] },
+        notify: [],
       }],
     });
   });
