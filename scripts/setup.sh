@@ -16,7 +16,8 @@ apt_packages=(docker.io btrfs-progs iptables iproute2 procps debootstrap minisig
   qemu-user-static binfmt-support  # arm64 builds, emulated
   docker-compose  # the docker-compose deployment and its end-to-end test (npm run test:e2e)
   chromium fonts-dejavu-core  # chromium: the web UI's browser test (driven by playwright-core)
-  reprepro)  # npm run bench compares publishing with it (apt-ftparchive and dpkg-scanpackages come with apt-utils, dpkg-dev)
+  reprepro  # npm run bench compares publishing with it (apt-ftparchive and dpkg-scanpackages come with apt-utils, dpkg-dev)
+  exim4-daemon-light)  # /usr/sbin/sendmail for notification e-mail; its local delivery is what the tests read back
 
 step() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -136,6 +137,14 @@ if [ ! -f "$temporal_schema_dir/.complete" ]; then
   touch "$temporal_schema_dir/.complete"
 fi
 # ─── end of 3c ─────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+# 3d. Test counterparts built from Go modules, once, into the tools dir: a real forge (Gitea: its webhooks and commit
+#     status API, test/e2e/gitea.e2e.test.ts; about 6 minutes cold) and a real S3 server (versitygw, posix backend:
+#     the S3 publish target's tests; about 2.5 minutes cold).
+source scripts/lib/gitea.sh
+build_gitea "$tools"
+versitygw_version=v1.8.0
+go_tools github.com/versity/versitygw "$versitygw_version" "cmd/versitygw=versitygw"
 
 # 4. Builder images, tagged by a hash of their recipe: a changed recipe gets a new tag and is rebuilt.
 #    builder_image <family> <build script> <recipe hash> <suite> <arch>: tag kiln-builder:<family><suite>-<arch>-<hash>

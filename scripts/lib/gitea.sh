@@ -16,7 +16,7 @@ build_gitea() {
   if [ -x "$gitea_bin" ] && [ "$(cat "$gitea_src/.complete" 2>/dev/null)" = "$gitea_version" ]; then
     return 0
   fi
-  echo "setup: building Gitea $gitea_version (a test forge) from the Go module proxy (one time; minutes)"
+  step "building Gitea $gitea_version (a test forge) from the Go module proxy (one time; minutes)"
   local module_dir
   module_dir=$(go mod download -json "code.gitea.io/gitea@$gitea_version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
   [ -f "$module_dir/go.mod" ] || { echo "setup: go mod download code.gitea.io/gitea@$gitea_version gave no module" >&2; return 1; }
