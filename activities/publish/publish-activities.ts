@@ -136,7 +136,7 @@ export function createPublishActivities({ config, layout }: { config: KilnConfig
       if (!target) throw ApplicationFailure.nonRetryable(`target ${input.target} of ${input.tree}/${input.branch} is not configured`, 'PUBLISH_REQUEST_INVALID');
       const repo = repoOf(input.tree, input.branch);
       const dir = repo.snapshotDir(input.number);
-      const layout = formatIO(tree.format).snapshotIndex.mirrorLayout;
+      const { mirrorLayout: layout, sharedPool } = formatIO(tree.format).snapshotIndex;
       if (!fs.existsSync(path.join(dir, layout.marker))) throw ApplicationFailure.nonRetryable(`snapshot ${input.number} is gone`, 'SNAPSHOT_UNKNOWN');
       const manifest = await repo.manifest(input.number);
       const context = Context.current();
@@ -145,7 +145,8 @@ export function createPublishActivities({ config, layout }: { config: KilnConfig
         const done = await runPublishTarget(target, {
           snapshotDir: dir, tree: input.tree, branch: input.branch, suite: manifest.suite, snapshot: input.number,
           commit: input.commit, publishedAt: manifest.createdAt, signal: context.cancellationSignal,
-          log: () => context.heartbeat(), layout,
+          log: () => context.heartbeat(), layout, sharedPool,
+          packageFiles: manifest.sources.flatMap((source) => source.artifacts.map((a) => ({ path: a.pool, size: a.size }))),
         });
         return { target: input.target, ok: true, detail: done };
       } catch (err) {

@@ -4,7 +4,7 @@ import { DEFAULT_API, DEFAULT_BUILD, DEFAULT_MAIL, DEFAULT_PUBLISH, DEFAULT_SIGN
 import { classifyGitUrl } from './git-names';
 import type { FieldPath, LocatedProblem } from './problems';
 import { classifyRsyncDestination, defaultSuite } from './publish';
-import { resolveForge, resolveNotify } from './reporting';
+import { resolveForge, resolveNotify, resolveS3Target } from './reporting';
 import { readWebhookSecret, type Env } from './secrets';
 import type {
   ApiConfig,
@@ -64,6 +64,7 @@ function resolveTarget(
   if (target.rsync !== undefined) {
     return { kind: 'rsync', destination: resolveRsyncDestination(target.rsync, baseDir), branches: targetBranches };
   }
+  if (target.s3 !== undefined) return resolveS3Target(target.s3, [...at, 's3'], targetBranches, baseDir, env);
   const trigger: PublishTarget = { kind: 'trigger', url: target.trigger ?? '', branches: targetBranches };
   if (target.secretFile === undefined && target.secretEnv === undefined) return trigger;
   const read = readWebhookSecret(target, at, baseDir, env);

@@ -38,13 +38,41 @@ const secretEnv = {
   errorHint: 'must be an environment variable name (letters, digits and "_", not starting with a digit)',
 } as const;
 
-// A target's kind (exactly one of rsync, trigger), which fields go with which kind, and its branches are checked in
-// semantic-checks.ts: the schema would say it in oneOf errors nobody can read.
+// An S3 bucket and the prefix Kiln owns in it. Which credential fields go together: semantic-checks.ts.
+const s3Target = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['bucket'],
+  properties: {
+    bucket: {
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+      errorHint: 'must be an S3 bucket name: 3-63 lowercase letters, digits, "." or "-", starting and ending with a letter or digit',
+    },
+    prefix: {
+      type: 'string',
+      maxLength: 512,
+      pattern: '^(?!/)(?!.*(^|/)\\.\\.?(/|$))[A-Za-z0-9._~+=@/-]*$',
+      errorHint: 'must be a key prefix such as debian/ or repos/stable (letters, digits, ._~+=@-/; no leading /, no . or .. segments)',
+    },
+    endpoint: httpUrl,
+    region: { type: 'string', minLength: 1, maxLength: 64 },
+    forcePathStyle: { type: 'boolean' },
+    accessKeyIdFile: { type: 'string', minLength: 1 },
+    accessKeyIdEnv: secretEnv,
+    secretAccessKeyFile: { type: 'string', minLength: 1 },
+    secretAccessKeyEnv: secretEnv,
+  },
+} as const;
+
+// A target's kind (exactly one of rsync, trigger, s3), which fields go with which kind, and its branches are checked
+// in semantic-checks.ts: the schema would say it in oneOf errors nobody can read.
 const publishTarget = {
   type: 'object',
   additionalProperties: false,
   properties: {
     rsync: { type: 'string', minLength: 1 },
+    s3: s3Target,
     trigger: httpUrl,
     secretFile: { type: 'string', minLength: 1 },
     secretEnv,

@@ -100,13 +100,14 @@ function targetProblems(
   publish.targets.forEach((target: unknown, k) => {
     if (!isRecord(target)) return;
     const at: FieldPath = ['trees', i, 'publish', 'targets', k];
-    const kinds = ['rsync', 'trigger'].filter((kind) => hasOwn(target, kind));
-    if (kinds.length !== 1) problems.push({ at, message: 'must give exactly one of rsync, trigger' });
+    const kinds = ['rsync', 'trigger', 's3'].filter((kind) => hasOwn(target, kind));
+    if (kinds.length !== 1) problems.push({ at, message: 'must give exactly one of rsync, trigger, s3' });
 
-    if (hasOwn(target, 'rsync')) {
+    if (hasOwn(target, 'rsync') || hasOwn(target, 's3')) {
+      const why = hasOwn(target, 'rsync') ? 'rsync logs in with ssh keys' : 's3 takes its keys in s3.accessKeyId*/secretAccessKey*';
       for (const field of ['secretFile', 'secretEnv']) {
         if (hasOwn(target, field)) {
-          problems.push({ at: [...at, field], message: 'belongs to a trigger target; rsync logs in with ssh keys' });
+          problems.push({ at: [...at, field], message: `belongs to a trigger target; ${why}` });
         }
       }
     } else if (hasOwn(target, 'secretFile') && hasOwn(target, 'secretEnv')) {
@@ -123,6 +124,17 @@ function targetProblems(
           problems.push({ at: [...at, 'branches', m], message: `is not a branch of this tree (branches: ${list})` });
         }
       });
+    }
+
+    if (isRecord(target.s3)) s3Problems(target.s3, [...at, 's3'], problems);
+    if (kinds.length === 1 && kinds[0] === 's3') {
+      const targetBranches = Array.isArray(target.branches) ? target.branches : branches;
+      if (targetBranches.length > 1) {
+        problems.push({
+          at: Array.isArray(target.branches) ? [...at, 'branches'] : at,
+          message: `an s3 target holds one branch's repository; list exactly one in branches (this tree has ${list})`,
+        });
+      }
     }
 
     if (kinds.length === 1 && kinds[0] === 'rsync' && typeof target.rsync === 'string' && target.rsync !== '') {
@@ -162,6 +174,20 @@ function architectureProblems(tree: Record<string, unknown>, i: number, problems
       problems.push({ at: ['trees', i, 'architectures', j], message: `is not an architecture of format ${format} (${names.join(', ')})` });
     }
   });
+}
+
+/** An S3 target's keys: both or neither, each from one place; an endpoint without credentials in it. */
+function s3Problems(s3: Record<string, unknown>, at: FieldPath, problems: LocatedProblem[]): void {
+  const id = ['accessKeyIdFile', 'accessKeyIdEnv'].filter((k) => hasOwn(s3, k));
+  const key = ['secretAccessKeyFile', 'secretAccessKeyEnv'].filter((k) => hasOwn(s3, k));
+  if (id.length > 1) problems.push({ at, message: 'must give at most one of accessKeyIdFile, accessKeyIdEnv' });
+  if (key.length > 1) problems.push({ at, message: 'must give at most one of secretAccessKeyFile, secretAccessKeyEnv' });
+  if ((id.length === 0) !== (key.length === 0)) {
+    problems.push({ at, message: 'the access key id and the secret access key go together: give both, or neither (the AWS SDK\'s default credentials then apply)' });
+  }
+  if (typeof s3.endpoint === 'string' && hasCredentials(s3.endpoint)) {
+    problems.push({ at: [...at, 'endpoint'], message: 'must not contain a user or password (they would show in logs); give the keys in accessKeyId*/secretAccessKey*' });
+  }
 }
 
 /** A tree's forge: one token source, a repository its API can name, an API URL without credentials. */

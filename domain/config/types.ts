@@ -87,6 +87,21 @@ export type PublishTarget =
     readonly branches: readonly string[];
     /** Signs the body: `X-Kiln-Signature-256: sha256=<hex HMAC-SHA256>`. Absent: the request is unsigned. */
     readonly secret?: Secret;
+  }
+  | {
+    readonly kind: 's3';
+    readonly bucket: string;
+    /** '' or ending in '/': the keys under it are Kiln's (whatever the snapshot lacks is deleted). */
+    readonly prefix: string;
+    /** Absent: AWS's endpoint for `region`. */
+    readonly endpoint?: string;
+    readonly region: string;
+    /** true: `<endpoint>/<bucket>/<key>` URLs (most S3-compatible servers); false: `<bucket>.<endpoint host>`. */
+    readonly forcePathStyle: boolean;
+    /** Absent: the AWS SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ~/.aws, instance roles). */
+    readonly credentials?: { readonly accessKeyId: Secret; readonly secretAccessKey: Secret };
+    /** Exactly one branch: the prefix holds that branch's repository. */
+    readonly branches: readonly string[];
   };
 
 export interface PublishConfig {
@@ -229,8 +244,21 @@ export interface NotifyTargetInput {
   events?: PushEventName[];
 }
 
+export interface S3TargetInput {
+  bucket: string;
+  prefix?: string;
+  endpoint?: string;
+  region?: string;
+  forcePathStyle?: boolean;
+  accessKeyIdFile?: string;
+  accessKeyIdEnv?: string;
+  secretAccessKeyFile?: string;
+  secretAccessKeyEnv?: string;
+}
+
 export interface PublishTargetInput {
   rsync?: string;
+  s3?: S3TargetInput;
   trigger?: string;
   secretFile?: string;
   secretEnv?: string;

@@ -1,6 +1,7 @@
 import type { PublishTarget } from '../../../domain/config';
 import type { MirrorLayout } from '../../formats/format-io';
 import { rsyncTarget } from './rsync';
+import { s3Target } from './s3';
 import { PublishTargetError } from './target-error';
 import { describeUrl, triggerTarget, type TriggerPayload } from './trigger';
 
@@ -10,6 +11,7 @@ import { describeUrl, triggerTarget, type TriggerPayload } from './trigger';
 
 export { PublishTargetError, toApplicationFailure, type TargetFailureDetails, type TargetFailureReason } from './target-error';
 export { classifyRsyncExit, rsyncTarget, type RsyncOptions, type RsyncResult } from './rsync';
+export { indexMatcher, indexRank, s3Target, type S3Options, type S3Result, type S3Target } from './s3';
 export { DELIVERY_HEADER, SIGNATURE_HEADER, triggerSignature, triggerTarget, type TriggerPayload, type TriggerTarget } from './trigger';
 
 export interface PublishTargetContext extends TriggerPayload {
@@ -19,11 +21,18 @@ export interface PublishTargetContext extends TriggerPayload {
   readonly log?: (line: string) => void;
   /** Which of the snapshot's files are its indexes, sent last (default: APT's dists/). */
   readonly layout?: MirrorLayout;
+  /** The snapshot's package files (from its manifest) and its shared pool folder: what an S3 target sends of the pool. */
+  readonly packageFiles?: ReadonlyArray<{ path: string; size: number }>;
+  readonly sharedPool?: string;
 }
 
 /** The target as a log line names it; never a secret (a trigger URL loses credentials and query). */
 export function describeTarget(target: PublishTarget): string {
-  return target.kind === 'rsync' ? `rsync to ${target.destination}` : `trigger ${describeUrl(target.url)}`;
+  switch (target.kind) {
+    case 'rsync': return `rsync to ${target.destination}`;
+    case 'trigger': return `trigger ${describeUrl(target.url)}`;
+    case 's3': return `s3 to s3://${target.bucket}/${target.prefix}`;
+  }
 }
 
 /**
@@ -45,6 +54,13 @@ export async function runPublishTarget(target: PublishTarget, context: PublishTa
     case 'trigger': {
       const { status } = await triggerTarget(target, context, context.signal);
       return `${describeTarget(target)}: snapshot ${context.snapshot}, answered ${status}${target.secret ? ' (signed)' : ''}`;
+    }
+    case 's3': {
+      const result = await s3Target(target, context.snapshotDir, {
+        log: context.log, signal: context.signal, layout: context.layout ?? { marker: 'dists', indexes: ['/dists/***'] },
+        packageFiles: context.packageFiles ?? [], sharedPool: context.sharedPool,
+      });
+      return `${describeTarget(target)}: snapshot ${context.snapshot}, ${result.uploaded} files sent, ${result.kept} already there, ${result.deleted} deleted`;
     }
   }
 }

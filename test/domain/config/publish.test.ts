@@ -64,7 +64,7 @@ describe('publish: targets', () => {
   const t = config.trees[0];
 
   it('resolves local rsync paths against the config folder, keeps host:path as written, defaults branches', () => {
-    expect(t.publish.targets.map((x) => (x.kind === 'rsync' ? x.destination : x.url))).toEqual([
+    expect(t.publish.targets.map((x) => (x.kind === 'rsync' ? x.destination : x.kind === 'trigger' ? x.url : x.bucket))).toEqual([
       path.join(dir, 'mirror', 'stable'),
       'deploy@mirror.example.org:/srv/apt/testing',
       'mirror.example.org:apt/stable',
@@ -90,7 +90,7 @@ describe('publish: targets', () => {
   it('suiteOf and targetsOf answer per branch, in configuration order', () => {
     expect(suiteOf(t, 'main')).toBe('stable');
     expect(suiteOf(t, 'dev')).toBe('testing');
-    expect(targetsOf(t, 'main').map((x) => (x.kind === 'rsync' ? x.destination : x.url))).toEqual([
+    expect(targetsOf(t, 'main').map((x) => (x.kind === 'rsync' ? x.destination : x.kind === 'trigger' ? x.url : x.bucket))).toEqual([
       path.join(dir, 'mirror', 'stable'), 'mirror.example.org:apt/stable', 'https://example.org/hook', 'http://127.0.0.1:9000/plain',
     ]);
     expect(targetsOf(t, 'dev').map((x) => x.kind)).toEqual(['rsync', 'trigger', 'trigger', 'trigger']);
@@ -157,11 +157,11 @@ describe('publish: CONFIG_INVALID names the field', () => {
     ['keepSnapshots not whole', (c) => { tree(c).publish = { keepSnapshots: 2.5 }; }, 'trees[0].publish.keepSnapshots', 'must be a whole number'],
     ['targets not a list', (c) => { tree(c).publish = { targets: { rsync: '/srv/m' } }; }, 'trees[0].publish.targets', 'must be a list'],
     ['a target of both kinds', (c) => { tree(c).publish = { targets: [{ rsync: '/srv/m', trigger: 'https://x.org/' }] }; },
-      'trees[0].publish.targets[0]', 'must give exactly one of rsync, trigger'],
+      'trees[0].publish.targets[0]', 'must give exactly one of rsync, trigger, s3'],
     ['a target of no kind', (c) => { tree(c).publish = { targets: [{ branches: ['main'] }] }; }, 'trees[0].publish.targets[0]',
-      'must give exactly one of rsync, trigger'],
+      'must give exactly one of rsync, trigger, s3'],
     ['a typo in a target', (c) => { tree(c).publish = { targets: [{ url: 'https://x.org/' }] }; }, 'trees[0].publish.targets[0].url',
-      /is not a known field \(expected one of: rsync, trigger, secretFile, secretEnv, branches\)/],
+      /is not a known field \(expected one of: rsync, s3, trigger, secretFile, secretEnv, branches\)/],
     ['a trigger that is not http', (c) => { tree(c).publish = { targets: [{ trigger: 'ftp://x.org/' }] }; }, 'trees[0].publish.targets[0].trigger',
       'must be an http:// or https:// URL'],
     ['a trigger with credentials', (c) => { tree(c).publish = { targets: [{ trigger: 'https://user:pw@x.org/' }] }; }, 'trees[0].publish.targets[0].trigger',

@@ -108,3 +108,32 @@ describe('mail', () => {
     expectProblem(configError({ ...minimal(), mail: { sendmail: 'msmtp' } }), 'mail.sendmail', 'must be an absolute path, e.g. /usr/sbin/sendmail');
   });
 });
+
+describe('trees[].publish.targets[].s3', () => {
+  const s3Tree = (s3: Record<string, unknown>, extra: Record<string, unknown> = {}) => withTree({ publish: { targets: [{ s3, ...extra }] } });
+
+  it('normalizes the prefix, defaults the region and path-style URLs for a custom endpoint, and reads both keys', () => {
+    const config = parseConfig(stringify(s3Tree({ bucket: 'kiln-repo', prefix: 'debian/stable', endpoint: 'http://127.0.0.1:7070/', accessKeyIdEnv: 'ID', secretAccessKeyEnv: 'KEY' })), BASE_DIR, { ID: 'AKIA', KEY: 'sekrit' });
+    const target = config.trees[0].publish.targets[0];
+    expect(target).toMatchObject({ kind: 's3', bucket: 'kiln-repo', prefix: 'debian/stable/', endpoint: 'http://127.0.0.1:7070', region: 'us-east-1', forcePathStyle: true, branches: ['main'] });
+    expect(target.kind === 's3' && target.credentials?.secretAccessKey.reveal().toString()).toBe('sekrit');
+    expect(JSON.stringify(target)).not.toContain('sekrit');
+  });
+
+  it('leaves credentials to the AWS SDK when none are given, and AWS\'s virtual-host URLs without an endpoint', () => {
+    const target = parseConfig(stringify(s3Tree({ bucket: 'kiln-repo', region: 'eu-west-1' })), BASE_DIR, {}).trees[0].publish.targets[0];
+    expect(target).toEqual({ kind: 's3', bucket: 'kiln-repo', prefix: '', region: 'eu-west-1', forcePathStyle: false, branches: ['main'] });
+  });
+
+  it('refuses half a key pair, a bad bucket or prefix, signing secrets, and more than one branch', () => {
+    expectProblem(configError(s3Tree({ bucket: 'kiln-repo', accessKeyIdEnv: 'ID' }), 'CONFIG_INVALID', { ID: 'x' }), 'trees[0].publish.targets[0].s3', /go together/);
+    expect(configError(s3Tree({ bucket: 'Kiln_Repo' })).message).toMatch(/trees\[0\]\.publish\.targets\[0\]\.s3\.bucket: must be an S3 bucket name/);
+    for (const prefix of ['/abs', 'a/../b', './x', 'a b']) {
+      expect(configError(s3Tree({ bucket: 'kiln-repo', prefix })).message).toMatch(/s3\.prefix: must be a key prefix/);
+    }
+    expectProblem(configError(s3Tree({ bucket: 'kiln-repo' }, { secretEnv: 'S' }), 'CONFIG_INVALID', { S: 'x' }), 'trees[0].publish.targets[0].secretEnv', /belongs to a trigger target/);
+    const two = { ...minimal(), trees: [{ ...minimal().trees[0], branches: ['main', 'dev'], publish: { targets: [{ s3: { bucket: 'kiln-repo' } }] } }] };
+    expectProblem(configError(two), 'trees[0].publish.targets[0]', /an s3 target holds one branch's repository/);
+    expectProblem(configError(withTree({ publish: { targets: [{ s3: { bucket: 'kiln-repo' }, rsync: '/srv/x' }] } })), 'trees[0].publish.targets[0]', 'must give exactly one of rsync, trigger, s3');
+  });
+});
