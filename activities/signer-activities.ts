@@ -10,7 +10,9 @@ import { sign } from '../domain/signing/minisign';
 import { checkReleaseAgrees, parseRelease, ReleaseRejected, type ReleaseIdentity } from '../domain/signing/release-check';
 import { KeyLock } from './builder/key-lock';
 import { AuditLog, type AuditCaller, type AuditRecord } from './signer/audit-log';
-import type { SignerKeys } from './signer/signer-keys';
+import { finishRotation, keysStamp, retiresAt } from './signer/key-rotation';
+import { loadSignerKeys, type SignerKeys } from './signer/signer-keys';
+import { joinClearSignatures, joinDetachedSignatures } from '../domain/signing/openpgp-armor';
 import { SignerState, STATE_FILE } from './signer/signer-state';
 import { checkDatabases, DatabaseRejected } from './signer/database-check';
 
@@ -40,15 +42,17 @@ export interface SignResult {
   inRelease: string;
   /** An armored detached OpenPGP signature of the Release text: publish it as Release.gpg. */
   releaseGpg: string;
-  /** The OpenPGP key's fingerprint (40 hex digits, upper case). */
+  /** The OpenPGP key's fingerprint (40 hex digits, upper case): the newest key that signed. */
   openpgpFingerprint: string;
+  /** Every OpenPGP key that signed, oldest first: two during a key rotation's overlap. */
+  openpgpFingerprints?: string[];
   /** pacman trees: a binary detached signature of each database, base64. */
   databaseSignatures?: Array<{ path: string; base64: string }>;
   /** The public keys, so the orchestrator can publish them without reading the signer's keys dir. */
   publicKeys: {
     /** The text of minisign.pub. */
     minisignPub: string;
-    /** kiln-archive-keyring.gpg (binary, what apt's `signed-by=` takes), base64. */
+    /** kiln-archive-keyring.gpg (binary, what apt's `signed-by=` takes), base64: every key that signs. */
     openpgpKeyringBase64: string;
   };
 }
@@ -129,6 +133,25 @@ export interface SignerActivityOptions {
  */
 export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig, 'signer' | 'trees'>, options: SignerActivityOptions = {}) {
   const now = options.now ?? Date.now;
+  let held = keys;
+  let heldStamp = keysStamp(config.signer.keysDir);
+
+  /**
+   * The keys to sign with now. A rotation begun (or ended) on disk since they were read is picked up here; one whose
+   * overlap has passed is ended first (the old keys retire to `retired/`).
+   */
+  async function keysNow(): Promise<SignerKeys> {
+    const { keysDir, passwordDir } = config.signer;
+    if (held.next && now() >= retiresAt(held.next.rotation, config.signer.rotation.overlapDays)) {
+      await finishRotation(keysDir, passwordDir, now);
+    }
+    const stamp = keysStamp(keysDir);
+    if (stamp !== heldStamp) {
+      held = await loadSignerKeys(keysDir, passwordDir);
+      heldStamp = stamp;
+    }
+    return held;
+  }
   // Checked now, so a bad state file stops the signer at start; read again under its lock for every request, so two
   // signer processes sharing a keys dir cannot both sign one snapshot number (each keeps its own rate window).
   let state = SignerState.load(config.signer.keysDir);
@@ -263,19 +286,39 @@ export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig
       throw err.toFailure();
     }
 
-    const { id, data, sha256, comment } = checked;
+    const { id, data, sha256 } = checked;
+    let signing: SignerKeys;
+    try {
+      signing = await keysNow();
+    } catch (err) {
+      await audit.append(record({ outcome: 'failed', reason: `the signing keys: ${(err as Error).message}`, retry }))
+        .catch((e: unknown) => console.error(`kiln signer: cannot write ${audit.file}: ${(e as Error).message}`));
+      throw err;
+    }
+    // During a rotation minisign signs with the new key only (a minisign signature has one key); both OpenPGP keys
+    // sign, so apt clients that trust either one keep updating. The trusted comment names the minisign key.
+    const minisignKey = signing.next ?? signing;
+    const openpgpKeys = signing.next ? [signing.openpgp, signing.next.openpgp] : [signing.openpgp];
+    const comment = `${checked.comment} key:${minisignKey.minisign.keyIdHex}`;
     let minisig: string;
     let signatures: { inRelease: string; releaseGpg: string };
     let databaseSignatures: SignResult['databaseSignatures'];
     try {
       // Recorded before anything is signed: no signature leaves the signer unless the state knows it.
       if (!retry) await state.record({ tree: id.tree, branch: id.branch, snapshot: id.snapshot, suite: id.suite, releaseSha256: sha256, at: new Date(now()).toISOString() });
-      minisig = sign(data, keys.minisign, { trustedComment: comment, prehash: true });
+      minisig = sign(data, minisignKey.minisign, { trustedComment: comment, prehash: true });
       // gpg failing (agent, disk) is worth a retry: a plain error, after its audit line.
-      signatures = await keys.openpgp.signRelease(data);
+      const each = [];
+      for (const key of openpgpKeys) each.push(await key.signRelease(data));
+      signatures = { inRelease: joinClearSignatures(each.map((s) => s.inRelease)), releaseGpg: joinDetachedSignatures(each.map((s) => s.releaseGpg)) };
       if (checked.databases) {
         databaseSignatures = [];
-        for (const db of checked.databases) databaseSignatures.push({ path: db.path, base64: (await keys.openpgp.detachSign(db.data)).toString('base64') });
+        for (const db of checked.databases) {
+          // Binary signature packets concatenate into one signature file of several signatures.
+          const parts: Buffer[] = [];
+          for (const key of openpgpKeys) parts.push(await key.detachSign(db.data));
+          databaseSignatures.push({ path: db.path, base64: Buffer.concat(parts).toString('base64') });
+        }
       }
     } catch (err) {
       await audit.append(record({ outcome: 'failed', reason: (err as Error).message, retry, trustedComment: comment }))
@@ -285,16 +328,21 @@ export function createSignerActivities(keys: SignerKeys, config: Pick<KilnConfig
     // On disk (fsynced) before the signature is returned; if it cannot be written, no signature is returned.
     await flushUnlisted(caller);
     await audit.append(record({
-      outcome: 'signed', retry, trustedComment: comment, keyId: keys.minisign.keyIdHex, openpgpFingerprint: keys.openpgp.fingerprint,
+      outcome: 'signed', retry, trustedComment: comment, keyId: minisignKey.minisign.keyIdHex, openpgpFingerprint: openpgpKeys.at(-1)!.fingerprint,
+      ...(openpgpKeys.length > 1 ? { openpgpFingerprints: openpgpKeys.map((k) => k.fingerprint) } : {}),
     }));
     return {
       minisig,
-      keyId: keys.minisign.keyIdHex,
+      keyId: minisignKey.minisign.keyIdHex,
       inRelease: signatures.inRelease,
       releaseGpg: signatures.releaseGpg,
-      openpgpFingerprint: keys.openpgp.fingerprint,
+      openpgpFingerprint: openpgpKeys.at(-1)!.fingerprint,
+      openpgpFingerprints: openpgpKeys.map((k) => k.fingerprint),
       ...(databaseSignatures ? { databaseSignatures } : {}),
-      publicKeys: { minisignPub: keys.minisignPublicFile, openpgpKeyringBase64: keys.openpgp.keyring.toString('base64') },
+      publicKeys: {
+        minisignPub: minisignKey.minisignPublicFile,
+        openpgpKeyringBase64: Buffer.concat(openpgpKeys.map((k) => k.keyring)).toString('base64'),
+      },
     };
   }
 

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   SIGNER_KEYS_MISSING: { status: 500, message: 'The signer has no signing keys (run kiln keys generate)' },
   SIGNER_KEY_PERMISSIONS: { status: 500, message: 'A signer key or password file is not a regular 0600 file owned by the signer' },
   SIGNER_STATE_INVALID: { status: 500, message: 'The signer\'s state file is unreadable or malformed' },
+  KEY_ROTATION_UNDER_WAY: { status: 409, message: 'A key rotation is under way: let it end, or end it with kiln keys rotate --finish' },
   TREE_UNREACHABLE: { status: 502, message: 'The tree\'s git repository cannot be read' },
   BRANCH_UNKNOWN: { status: 404, message: 'No such branch in the tree' },
   PUBLISH_TARGET_FAILED: { status: 502, message: 'A publish target (rsync mirror or trigger URL) could not be updated' },

@@ -36,6 +36,8 @@ export interface AuditRecord {
   /** Signed again: a retry of the snapshot and Release signed last for the branch. */
   retry?: boolean;
   trustedComment?: string;
+  /** During a key rotation: every OpenPGP key that signed. */
+  openpgpFingerprints?: string[];
   keyId?: string;
   openpgpFingerprint?: string;
   caller: AuditCaller | { outside: 'no Temporal activity context' };

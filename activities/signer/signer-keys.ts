@@ -7,6 +7,7 @@ import {
 } from '../../domain/signing/minisign';
 import { KeyLock } from '../builder/key-lock';
 import { ensureOpenPgpKey, loadOpenPgpKey, OPENPGP_FILES, type OpenPgpSignerKey } from './openpgp-key';
+import { readRotation, rotationPaths, type RotationRecord } from './key-rotation';
 import { readSecretFile, secretExists } from './secret-files';
 
 // The final signing keys, as files in the signer's keys dir. Only the signer worker (and `kiln keys generate`,
@@ -29,7 +30,12 @@ export interface SignerKeys {
   minisignPublicFile: string;
   /** The OpenPGP key (in its gpg home dir) with its binary public keyring, as read at load. */
   openpgp: OpenPgpSignerKey;
+  /** During a key rotation (`kiln keys rotate`): the new key set, and when the rotation began. */
+  next?: SignerKeySet & { rotation: RotationRecord };
 }
+
+/** One complete set of signing keys. */
+export type SignerKeySet = Omit<SignerKeys, 'next'>;
 
 export interface GeneratedSignerKeys {
   /** Whether any key was created by this call. */
@@ -93,6 +99,18 @@ async function ensureMinisignKey(keysDir: string, passwordDir: string, kdfLimits
  * in `passwordDir` (`signer.passwordDir`, default: the keys dir).
  */
 export async function loadSignerKeys(keysDir: string, passwordDir: string = keysDir): Promise<SignerKeys> {
+  const current = await loadKeySet(keysDir, passwordDir);
+  const rotation = readRotation(keysDir);
+  if (!rotation) return current;
+  const next = rotationPaths(keysDir, passwordDir);
+  const set = await loadKeySet(next.keysDir, next.passwordDir);
+  if (set.minisign.keyIdHex !== rotation.minisignKeyId || set.openpgp.fingerprint !== rotation.openpgpFingerprint) {
+    throw new KilnError('SIGNER_KEYS_MISSING', `the keys in ${next.keysDir} are not the ones ${rotation.startedAt}'s rotation made (minisign ${rotation.minisignKeyId}, OpenPGP ${rotation.openpgpFingerprint})`);
+  }
+  return { ...current, next: { ...set, rotation } };
+}
+
+async function loadKeySet(keysDir: string, passwordDir: string): Promise<SignerKeySet> {
   const read = (name: string) => {
     const file = path.join(keysDir, name);
     if (!fs.existsSync(file)) {

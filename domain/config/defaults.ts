@@ -30,6 +30,7 @@ export const DEFAULT_BUILD = {
 
 export const DEFAULT_SIGNER = {
   signaturesPerMinute: 60,
+  overlapDays: 30,
 } as const;
 
 export const DEFAULT_PUBLISH = {

@@ -152,6 +152,7 @@ function resolveSigner(input: ConfigInput['signer'], baseDir: string): KilnConfi
     keysDir,
     passwordDir: input?.passwordDir ? path.resolve(baseDir, input.passwordDir) : keysDir,
     signaturesPerMinute: input?.signaturesPerMinute ?? DEFAULT_SIGNER.signaturesPerMinute,
+    rotation: { overlapDays: input?.rotation?.overlapDays ?? DEFAULT_SIGNER.overlapDays },
   };
 }
 

@@ -184,6 +184,11 @@ export const CONFIG_SCHEMA = {
         keysDir: { type: 'string', minLength: 1 },
         passwordDir: { type: 'string', minLength: 1 },
         signaturesPerMinute: { type: 'integer', minimum: 1, maximum: 6000 },
+        rotation: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { overlapDays: { type: 'number', exclusiveMinimum: 0, maximum: 3650 } },
+        },
       },
     },
     build: buildLimits,

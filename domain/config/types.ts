@@ -177,6 +177,8 @@ export interface SignerConfig {
   readonly passwordDir: string;
   /** Signatures the signer makes per minute at most; more are refused (SIGN_RATE_LIMITED). */
   readonly signaturesPerMinute: number;
+  /** A key rotation (`kiln keys rotate`): how long both keys sign, and both are published, before the old one retires. */
+  readonly rotation: { readonly overlapDays: number };
 }
 
 /** What garbage collection keeps (docs/OPERATIONS.md "Disk"). */
@@ -278,7 +280,7 @@ export interface ConfigInput {
     address?: string; namespace?: string; uiUrl?: string; embedded?: boolean;
     tls?: { caFile: string; certFile?: string; keyFile?: string; serverName?: string };
   };
-  signer?: { keysDir?: string; passwordDir?: string; signaturesPerMinute?: number };
+  signer?: { keysDir?: string; passwordDir?: string; signaturesPerMinute?: number; rotation?: { overlapDays?: number } };
   build?: BuildLimitsInput;
   mail?: { sendmail?: string; from?: string };
   retention?: { logsDays?: number; workflowDays?: number; gcEveryHours?: number };

@@ -80,9 +80,10 @@ describe('signer', () => {
     const { signRelease } = createSignerActivities(await loadSignerKeys(dir), signerConfig(dir));
     const request = signRequest(3);
     const { release } = request;
-    const comment = `kiln tree:example branch:main suite:main snapshot:3 commit:${COMMIT}`;
     const result = await signRelease(request);
     expect(result.keyId).toMatch(/^[0-9A-F]{16}$/);
+    // The trusted comment names the push and the minisign key that signed (keys rotate: docs/OPERATIONS.md).
+    const comment = `kiln tree:example branch:main suite:main snapshot:3 commit:${COMMIT} key:${result.keyId}`;
     expect(result.openpgpFingerprint).toBe(fingerprint);
     expect(result.publicKeys.minisignPub).toBe(fs.readFileSync(path.join(dir, 'minisign.pub'), 'utf8'));
     expect(Buffer.from(result.publicKeys.openpgpKeyringBase64, 'base64')).toEqual(fs.readFileSync(path.join(dir, 'kiln-archive-keyring.gpg')));

@@ -26,7 +26,7 @@ describe('loadConfig: the minimal file', () => {
       dataDir: path.join(dir, 'data'),
       api: { port: 8080, host: '127.0.0.1', publicUrl: 'http://127.0.0.1:8080', readsRequireToken: false, healthChecks: ['temporal', 'docker'], blobMaxMb: 8192 },
       temporal: { address: '127.0.0.1:7233', namespace: 'default', uiUrl: 'http://127.0.0.1:8233', embedded: true },
-      signer: { keysDir: path.join(dir, 'keys'), passwordDir: path.join(dir, 'keys'), signaturesPerMinute: 60 },
+      signer: { keysDir: path.join(dir, 'keys'), passwordDir: path.join(dir, 'keys'), signaturesPerMinute: 60, rotation: { overlapDays: 30 } },
       build: { concurrency: 2, timeoutMinutes: 60, memoryMb: 2048, cpus: 1, pids: 1024, diskMb: 10240, logMaxMb: 100, minFreeMb: 2048, network: false, installTest: true },
       mail: { sendmail: '/usr/sbin/sendmail', from: `kiln@${os.hostname()}` },
       retention: { logsDays: 90, workflowDays: 30, gcEveryHours: 6 },
@@ -103,7 +103,7 @@ describe('parseConfig: every field', () => {
     const tls = parseConfig(stringify({ ...full, temporal: { ...full.temporal, tls: { caFile: 'tls/ca.pem', certFile: 'tls/c.pem', keyFile: '/etc/k.pem' } },
       signer: { passwordDir: 'secrets', signaturesPerMinute: 5 } }), BASE_DIR, {});
     expect(tls.temporal.tls).toEqual({ caFile: path.join(BASE_DIR, 'tls/ca.pem'), certFile: path.join(BASE_DIR, 'tls/c.pem'), keyFile: '/etc/k.pem' });
-    expect(tls.signer).toEqual({ keysDir: path.join(BASE_DIR, 'keys'), passwordDir: path.join(BASE_DIR, 'secrets'), signaturesPerMinute: 5 });
+    expect(tls.signer).toEqual({ keysDir: path.join(BASE_DIR, 'keys'), passwordDir: path.join(BASE_DIR, 'secrets'), signaturesPerMinute: 5, rotation: { overlapDays: 30 } });
   });
 
   it('refuses a client certificate without its key', () => {
