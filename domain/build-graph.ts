@@ -17,6 +17,8 @@ export interface PlannedBuild {
   binaries?: DeclaredBinary[];
   /** Longest-path-first rank (domain/plan/critical-path.ts): higher starts first. Absent in pushes planned before. */
   rankMs?: number;
+  /** This build also makes the source package (Debian: .dsc and tarball). Absent: it does not. */
+  withSource?: boolean;
 }
 
 export type BuildState = 'waiting' | 'building' | 'succeeded' | 'failed' | 'cancelled';

@@ -18,6 +18,15 @@ export interface BuildSpec {
   scope: BinaryScope;
   /** Git tree hash of the package directory at the pushed commit: the recipe's identity. */
   treeHash: string;
+  /** The build also makes the source package (one build per source does). */
+  withSource?: boolean;
+}
+
+/** The `architecture` of a source package's files among a build's artifacts (they go to Sources, not Packages). */
+export const SOURCE_ARCHITECTURE = 'source';
+
+export function isSourceArtifact(a: { architecture: string }): boolean {
+  return a.architecture === SOURCE_ARCHITECTURE;
 }
 
 /** A binary package the recipe declares: the only names a build of it may produce. */

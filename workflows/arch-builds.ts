@@ -81,6 +81,7 @@ export async function archBuildWorkflow(input: ArchBuildInput): Promise<ArchBuil
       const request: BuildRequest = {
         push, ...(input.format ? { format: input.format } : {}), suite: input.suite, tree: push.tree, source: build.source, version: build.version, arch,
         scope: build.scope, treeHash: build.treeHash, limits, ...(build.binaries ? { binaries: build.binaries } : {}),
+        ...(build.withSource ? { withSource: true } : {}),
       };
       // Pushes that began before builds went through the blob exchange replay (and end) as they were.
       const outcome = patched('builds-through-blobs')

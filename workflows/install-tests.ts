@@ -1,6 +1,7 @@
 import {
   ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, patched, proxyActivities,
 } from '@temporalio/workflow';
+import { isSourceArtifact } from '../domain/build';
 import type { BuildActivities } from '../activities/build-activities';
 import type { InstallTestRequest } from '../activities/install-test/install-test';
 import type { OrchestratorActivities } from '../activities/orchestrator-activities';
@@ -92,7 +93,7 @@ export class InstallTestStage {
       const request: InstallTestRequest = {
         push: plan.push, ...(plan.format ? { format: plan.format } : {}), suite: plan.suite, tree: plan.push.tree, treeHash: planned.treeHash,
         source: planned.source, version: planned.version, arch: planned.arch, ...(build?.key ? { key: build.key } : {}),
-        packages: (build?.artifacts ?? []).map((a) => ({ package: a.package, version: a.version })),
+        packages: (build?.artifacts ?? []).filter((a) => !isSourceArtifact(a)).map((a) => ({ package: a.package, version: a.version })),
         ...(planned.binaries ? { binaries: planned.binaries } : {}), limits: plan.limits,
       };
       // Pushes that reached this stage before it went through the blob exchange replay (and end) as they were.

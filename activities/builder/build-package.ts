@@ -137,7 +137,7 @@ async function sandboxedBuild(
   const heartbeat = setInterval(() => hooks.progress?.({ phase: 'building', logBytes: log.size }), 5_000);
   const env = { ...format.buildEnvironment(Math.max(1, Math.floor(limits.cpus))), ...(deps ? { KILN_APT_PROXY: deps.proxyUrl } : {}) };
   const phase = (name: 'deps' | 'build', user: string) => sandbox.exec(
-    inArchPersonality(request.arch, ['/usr/local/bin/kiln-build', name, request.scope]),
+    inArchPersonality(request.arch, ['/usr/local/bin/kiln-build', name, request.scope, ...(request.withSource ? ['source'] : [])]),
     { user, env, onOutput: (chunk) => log.write(chunk) },
   );
   try {

@@ -105,6 +105,7 @@ export async function recordBuild(layout: DataLayout, request: BuildRequest, res
     spec: {
       tree: request.tree, ...(request.format ? { format: request.format } : {}), suite: request.suite, source: request.source,
       version: request.version, arch: request.arch, scope: request.scope, treeHash: request.treeHash,
+      ...(request.withSource ? { withSource: true } : {}),
     },
     image,
     artifacts: [],

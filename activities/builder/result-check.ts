@@ -3,6 +3,7 @@ import { formatOf } from '../../domain/formats/registry';
 import type { BuiltPackageEntry } from '../formats/format-io';
 import { formatIO } from '../formats/registry';
 import type { BuildRequest } from './build-request';
+import { isSourceFileName as isSourceResult } from '../../domain/formats/deb/source-package';
 
 const MAX_RESULT_FILES = 200;
 
@@ -33,5 +34,11 @@ export async function checkResults(request: BuildRequest, results: Array<{ name:
     entries.set(result.name, entry);
   }
   if (entries.size === 0) throw new ResultRejected(`the build produced no package (${format.label})`);
+  const sourceFiles = results.filter((r) => format.sourcePackages && !format.isPackageFile(r.name) && io.readSourcePackage && isSourceResult(r.name));
+  if (sourceFiles.length > 0) {
+    if (!request.withSource) throw new ResultRejected(`${sourceFiles[0].name}: this build was not asked for the source package (another build of ${request.source} makes it)`);
+    const sources = await io.readSourcePackage!(sourceFiles, { source: request.source, version: request.version });
+    for (const [name, entry] of sources) entries.set(name, entry);
+  }
   return entries;
 }

@@ -98,4 +98,9 @@ export interface FormatIO {
   snapshotIndex: SnapshotIndex;
   /** The recipe's own tests (read from its export, links not followed); throws RECIPE_INVALID for a malformed one. */
   installTestPlan(recipeDir: string, context: InstallTestContext): Promise<InstallTestPlan>;
+  /**
+   * Formats with source packages: check the source files among a build's results (`sourceFiles`, by name) and give
+   * each its entry (architecture `source`; the Sources stanza on the .dsc's). Throws ResultRejected.
+   */
+  readSourcePackage?(sourceFiles: ReadonlyArray<{ name: string; file: string }>, expected: { source: string; version: string }): Promise<Map<string, BuiltPackageEntry>>;
 }

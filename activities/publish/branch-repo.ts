@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isSourceArtifact } from '../../domain/build';
 import { pathInside } from '../../domain/safe-path';
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from '../../domain/atomic-file';
 import type { DataLayout } from '../../domain/data-layout';
@@ -165,8 +166,28 @@ export class BranchRepo {
     }
     const made = new Set<string>();
     let n = 0;
+    // A source package's files must share one folder (Sources names one Directory for them): if one of them cannot
+    // go to its place, all of them go aside, into a folder named by the .dsc's digest.
+    const sourceFiles = new Map<string, Array<SnapshotSource['artifacts'][number]>>();
+    for (const a of artifacts) if (isSourceArtifact(a)) sourceFiles.set(a.package, [...(sourceFiles.get(a.package) ?? []), a]);
+    for (const group of sourceFiles.values()) {
+      const fresh = group.filter((a) => inBase.get(a.pool) !== a.sha256);
+      if (fresh.length === 0) continue;
+      for (const a of group) {
+        if (!a.pool.startsWith(`${folder}/`)) throw new KilnError('SNAPSHOT_CONFLICT', `${a.pool} is not inside the branch's ${folder}/`);
+      }
+      if (fresh.every((a) => linkPoolFile(root, a.pool.slice(folder.length + 1), a, this.layout.store, made))) continue;
+      const dsc = group.find((a) => a.file.endsWith('.dsc')) ?? group[0];
+      for (const a of group) {
+        const aside = `${path.posix.dirname(a.pool)}/${dsc.sha256.slice(0, 16)}/${a.file}`;
+        if (!linkPoolFile(root, aside.slice(folder.length + 1), a, this.layout.store, made)) {
+          throw new KilnError('SNAPSHOT_CONFLICT', `${aside} holds another file than ${a.file} (${a.sha256})`);
+        }
+        a.pool = aside;
+      }
+    }
     for (const a of artifacts) {
-      if (inBase.get(a.pool) === a.sha256) continue;
+      if (isSourceArtifact(a) || inBase.get(a.pool) === a.sha256) continue;
       if (!a.pool.startsWith(`${folder}/`)) throw new KilnError('SNAPSHOT_CONFLICT', `${a.pool} is not inside the branch's ${folder}/`);
       if (!linkPoolFile(root, a.pool.slice(folder.length + 1), a, this.layout.store, made)) {
         const aside = `${path.posix.dirname(a.pool)}/${a.sha256.slice(0, 16)}/${a.file}`;

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isSourceArtifact } from '../../domain/build';
 import { pathInside } from '../../domain/safe-path';
 import type { DataLayout, PushRef } from '../../domain/data-layout';
 import { readJsonIfExists, writeJsonAtomic } from '../../domain/atomic-file';
@@ -37,6 +38,8 @@ export class WipRepo {
         if (!record) throw new Error(`build ${key} has no record: it was not built`);
         const format = formatOf(record.spec.format);
         for (const artifact of record.artifacts) {
+          // Source packages are for people and deb-src, not for the builds that install from WIP lanes.
+          if (isSourceArtifact(artifact)) continue;
           const lane = laneOf(format, artifact.architecture);
           await hardLink(path.join(this.layout.store, artifact.sha256), pathInside(this.dir, lane, artifact.file));
           const keysOfLane = touched.get(lane) ?? new Set((await readJsonIfExists<string[]>(this.manifest(lane))) ?? []);
@@ -59,7 +62,7 @@ export class WipRepo {
       const record = (await readJsonIfExists<BuildRecord>(this.layout.buildRecord(key)))!;
       formatId = record.spec.format;
       for (const a of record.artifacts) {
-        if (laneOf(formatOf(formatId), a.architecture) !== lane) continue;
+        if (isSourceArtifact(a) || laneOf(formatOf(formatId), a.architecture) !== lane) continue;
         packages.push({ file: a.file, package: a.package, version: a.version, stanza: a.stanza, ...(a.contents !== undefined ? { contents: a.contents } : {}) });
       }
     }

@@ -25,6 +25,8 @@ export interface PackageFormat {
   readonly id: FormatId;
   /** For people: "Debian (apt)", "Arch Linux (pacman)". */
   readonly label: string;
+  /** Builds also hand back the source package (Debian's .dsc and tarball), published with a source index. */
+  readonly sourcePackages: boolean;
   /** The file whose presence makes a directory a package: `debian/control`, `.SRCINFO`. */
   readonly recipeMarker: string;
   /** Files read from a package directory to plan it (relative to it; absent ones are passed as undefined). */

@@ -171,11 +171,15 @@ export function planBuilds(input: PlanInput): PlanOutput {
   const builds: PlannedBuild[] = [];
   for (const [source, { recipe, arches }] of candidates) {
     if (failed.has(source)) continue;
+    // The source package is made once, by the build on the first arch the recipe builds on (when that arch is
+    // already published at this version, the snapshot keeps its source files).
+    const sourceArch = format.sourcePackages ? input.arches.find((a) => scopeFor(format, recipe, a, firstArch)) : undefined;
     for (const [arch, scope] of arches) {
       const id = `${source}/${arch}`;
       builds.push({
         id, source, version: recipe.version, arch, scope, treeHash: recipe.treeHash, deps: [...deps.get(id)!].sort(),
         binaries: recipe.binaries.map((b) => ({ name: b.name, all: isArchIndependent(format, b.architectures) })),
+        ...(arch === sourceArch ? { withSource: true } : {}),
       });
     }
   }

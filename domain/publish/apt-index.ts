@@ -1,3 +1,4 @@
+import { isSourceArtifact } from '../build';
 import type { SnapshotArtifact, SnapshotSource } from './snapshot-manifest';
 
 // The APT index of a snapshot, as pure text: Packages per arch from the stanzas computed at build time, and the
@@ -46,6 +47,19 @@ function fnv1a(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h >>> 0;
+}
+
+/**
+ * Sources of the component: one stanza per source package of the snapshot (its .dsc's, checked and rewritten when it
+ * was built), with the folder its files are in. Sorted by name and version.
+ */
+export function sourcesIndex(sources: readonly SnapshotSource[]): string {
+  const entries: SnapshotArtifact[] = [];
+  for (const source of sources) {
+    for (const a of source.artifacts) if (isSourceArtifact(a) && a.file.endsWith('.dsc') && a.stanza) entries.push(a);
+  }
+  entries.sort((x, y) => x.package.localeCompare(y.package) || x.version.localeCompare(y.version));
+  return entries.map((a) => `${a.stanza.replace(/\n+$/, '')}\nDirectory: ${a.pool.slice(0, a.pool.lastIndexOf('/'))}\n`).join('\n');
 }
 
 export interface IndexFile {

@@ -1,4 +1,5 @@
 import { poolPath } from './apt-index';
+import { isSourceArtifact } from '../build';
 import type { SnapshotManifest, SnapshotSource } from './snapshot-manifest';
 
 // Which packages a new snapshot holds, as pure code: the tree at the pushed commit decides. A source the push built
@@ -80,6 +81,7 @@ export function composeSnapshot(input: ComposeInput): SnapshotSource[] {
   const owner = new Map<string, string>();
   for (const s of [...result.values()].sort((a, b) => a.source.localeCompare(b.source))) {
     for (const a of s.artifacts) {
+      if (isSourceArtifact(a)) continue; // a source's own files are named after it, not after a binary package
       const other = owner.get(a.package);
       if (other !== undefined && other !== s.source) {
         throw new ComposeError('SNAPSHOT_CONFLICT', `binary package ${a.package} would be published by both ${other} and ${s.source}`);

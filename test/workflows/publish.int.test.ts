@@ -125,6 +125,24 @@ describe('publishing a push', () => {
     triggerUp = true; // the next publishes reach it
   }, 300_000);
 
+  it('publishes each source package under pool/ with a signed Sources index, and apt-get source fetches it', async () => {
+    const release = fs.readFileSync(path.join(repoDir(), 'current', 'dists', 'main', 'Release'), 'utf8');
+    expect(release).toMatch(/^ [0-9a-f]{64} +\d+ main\/source\/Sources$/m);
+    expect(release).toMatch(/^ [0-9a-f]{64} +\d+ main\/source\/Sources\.xz$/m);
+    // One build per source made it (the first arch's); the .dsc and its tarball sit in the source's pool folder.
+    const sources = manifest(1).sources.find((s) => s.source === 'kiln-p-tool')!;
+    expect(sources.artifacts.filter((a) => a.architecture === 'source').map((a) => [a.file, a.builtOn])).toEqual([
+      ['kiln-p-tool_1.0.dsc', 'amd64'], ['kiln-p-tool_1.0.tar.xz', 'amd64'],
+    ]);
+    const apt = await aptUpdate({
+      arch: 'i386', keyring: await keyring(), sourcesLine: `deb-src [signed-by=${APT_TEST_KEYRING}] ${repoUrl()} main main`,
+      extraCommands: ['cd /tmp && apt-get source kiln-p-tool', 'head -1 /tmp/kiln-p-tool-1.0/debian/changelog', 'ls /tmp/kiln-p-tool-1.0/debian/control'],
+    });
+    expect(apt.exitCode, apt.output).toBe(0);
+    expect(apt.output).toMatch(/^kiln-p-tool \(1\.0\)/m);
+    expect(apt.output).toContain('/tmp/kiln-p-tool-1.0/debian/control');
+  }, 120_000);
+
   it('makes apt refuse a tampered Packages index', async () => {
     const file = path.join(repoDir(), 'current', 'dists', 'main', 'main', 'binary-amd64', 'Packages.xz');
     const original = fs.readFileSync(file);

@@ -115,7 +115,7 @@ describe('publishing to an S3 bucket', () => {
     const result = await pushAndWait(repo.commit('kiln-s-tool 1.1'));
     expect(result.status.publish).toMatchObject({ outcome: 'published', snapshot: 2 });
     expect(result.status.publish!.targets[0]).toMatchObject({ ok: true });
-    expect(result.status.publish!.targets[0].detail).toMatch(/, 1 deleted$/); // kiln-s-tool 1.0's package
+    expect(result.status.publish!.targets[0].detail).toMatch(/, 3 deleted$/); // kiln-s-tool 1.0's package, .dsc and tarball
 
     const keys = await s3.keys(BUCKET);
     expect(keys).toEqual(expectedKeys(2));

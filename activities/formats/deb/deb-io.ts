@@ -6,6 +6,7 @@ import { debPackageEntry } from '../../deb/package-entry';
 import type { FormatIO, LanePackage, WipLaneContext } from '../format-io';
 import { aptSnapshotIndex } from './apt-snapshot-index';
 import { autopkgtestPlan } from './autopkgtest-plan';
+import { readDebSourcePackage } from './source-io';
 
 /**
  * A WIP lane as a flat APT repository: Packages from the entries computed at build time, a Release listing it, and
@@ -35,4 +36,5 @@ export const debIO: FormatIO = {
   writeWipIndex,
   snapshotIndex: aptSnapshotIndex,
   installTestPlan: autopkgtestPlan,
+  readSourcePackage: readDebSourcePackage,
 };

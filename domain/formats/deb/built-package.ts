@@ -3,13 +3,14 @@
 // build is hostile: its control fields, file names and architectures are only what it claims.
 import type { DeclaredBinary } from '../../build';
 import { quoteUntrusted, RESULT_FILE_NAME, ResultRejected } from '../result-rejected';
+import { isSourceFileName } from './source-package';
 import { parseVersion } from './version';
 
 export { quoteUntrusted, RESULT_FILE_NAME, ResultRejected };
 
 /** What dpkg-buildpackage makes, and all a Debian build may hand back. */
 export function isDebResultName(name: string): boolean {
-  return RESULT_FILE_NAME.test(name) && !/[@:]/.test(name) && /\.(deb|buildinfo|changes)$/.test(name);
+  return RESULT_FILE_NAME.test(name) && !/[@:]/.test(name) && (/\.(deb|buildinfo|changes)$/.test(name) || isSourceFileName(name));
 }
 /** Debian Policy 5.6.1 (package names) and 5.6.8 (architecture names). */
 const PACKAGE_NAME = /^[a-z0-9][a-z0-9+.-]{1,99}$/;

@@ -28,6 +28,7 @@ function parse(dir: string, files: Readonly<Record<string, string | undefined>>)
 export const debFormat: PackageFormat = {
   id: 'deb',
   label: 'Debian (apt)',
+  sourcePackages: true,
   recipeMarker: 'debian/control',
   recipeFiles: ['debian/control', 'debian/changelog'],
   // A debian/ inside a package's own sources is not a package.

@@ -30,6 +30,7 @@ function parse(_dir: string, files: Readonly<Record<string, string | undefined>>
 export const pacmanFormat: PackageFormat = {
   id: 'pacman',
   label: 'Arch Linux (pacman)',
+  sourcePackages: false,
   recipeMarker: '.SRCINFO',
   recipeFiles: ['.SRCINFO'],
   isPackageDir: () => true,

@@ -132,6 +132,23 @@ describe('hostile recipes', () => {
     expect(fs.existsSync(escape)).toBe(false);
   });
 
+  it('a source package is taken only from the build asked for it, and only as the .dsc lists it', async () => {
+    // Not asked: a .dsc it leaves (here, a copy of its own source package) is refused.
+    const unasked = await failure(request(attack('kiln-evil-dsc', `cd .. && dpkg-source -b pkg >/dev/null && cp kiln-evil-dsc_1.0.dsc kiln-evil-dsc_1.0.tar.xz ${OUT}/`)));
+    expect(unasked.type).toBe('BuildResultRejected');
+    expect(unasked.message).toMatch(/was not asked for the source package/);
+    // Asked: the build step slips a tarball of its own in beside the one the .dsc lists (dpkg itself would catch a
+    // swapped one: dpkg-genchanges checks the .dsc's sizes).
+    const slipped = await failure(request(attack('kiln-evil-tarball', 'echo evil | gzip > ../kiln-evil-tarball_1.0.orig.tar.gz'), { withSource: true }));
+    expect(slipped.type).toBe('BuildResultRejected');
+    expect(slipped.message).toMatch(/kiln-evil-tarball_1\.0\.orig\.tar\.gz is not listed by the \.dsc/);
+    // An honest one: the .dsc and tarball are kept as the source's artifacts beside its package.
+    const honest = await builder.build(request({ name: 'kiln-honest-src', version: '1.0', architecture: 'any' }, { withSource: true }));
+    expect(honest.artifacts.map((a) => [a.file, a.architecture]).sort()).toEqual([
+      ['kiln-honest-src_1.0.dsc', 'source'], ['kiln-honest-src_1.0.tar.xz', 'source'], ['kiln-honest-src_1.0_amd64.deb', 'amd64'],
+    ]);
+  });
+
   it('a source cannot publish a package it does not declare (libc6)', async () => {
     const error = await failure(request(attack('kiln-evil-libc', [
       'mkdir -p fake/DEBIAN',

@@ -32,6 +32,21 @@ describe('planBuilds', () => {
     ]);
   });
 
+  it('has one build per source make its source package: the first arch the recipe builds on', () => {
+    const recipes = [...tree, r('kiln-i386-only', [['kiln-i386-only', 'i386']])];
+    const plan = planBuilds({ arches, recipes, invalid: [], published: [] });
+    expect(plan.builds.filter((b) => b.withSource).map((b) => b.id)).toEqual([
+      'kiln-docs/amd64', 'kiln-greet/amd64', 'kiln-hello/amd64', 'kiln-i386-only/i386', 'kiln-motd/amd64', 'libkiln/amd64',
+    ]);
+    // A new arch, the first one published already: no build makes the source again (the snapshot keeps it).
+    const published: PublishedSource[] = [{ source: 'libkiln', version: '1.0', treeHash: 't-libkiln-1.0', arches: ['amd64'] }];
+    const more = planBuilds({ arches, recipes: [tree[0]], invalid: [], published });
+    expect(more.builds.map((b) => [b.id, b.withSource ?? false])).toEqual([['libkiln/i386', false]]);
+    // pacman has no source packages.
+    const pacman = planBuilds({ format: pacmanFormat, arches: ['x86_64'], invalid: [], published: [], recipes: [r('p', [['p', 'x86_64']])] });
+    expect(pacman.builds.map((b) => b.withSource)).toEqual([undefined]);
+  });
+
   it('an i386 build waits for an arch-all dependency built on amd64', () => {
     const plan = planBuilds({ arches, recipes: [r('data', [['kiln-data', 'all']]), r('app', [['app', 'any']], ['kiln-data'])], invalid: [], published: [] });
     expect(plan.builds.find((b) => b.id === 'app/i386')?.deps).toEqual(['data/amd64']);
