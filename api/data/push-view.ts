@@ -1,3 +1,4 @@
+import { forgeCommitUrl } from '../../domain/report/push-report';
 import type { KilnConfig } from '../../domain/config';
 import type { PushRef } from '../../domain/data-layout';
 import type { PushStatus } from '../../domain/push';
@@ -83,6 +84,8 @@ export interface PushDetail {
   publish?: PushStatus['publish'];
   url: string;
   temporalUrl: string;
+  /** The commit's page on the tree's forge (its commit statuses), when the tree has a forge. */
+  forgeCommitUrl?: string;
 }
 
 export function pushDetail(config: KilnConfig, view: PushStatusView): PushDetail {
@@ -124,7 +127,15 @@ export function pushDetail(config: KilnConfig, view: PushStatusView): PushDetail
     publish: status.publish,
     url: pushUrl(status.push),
     temporalUrl: temporalWorkflowUrl(config, status.workflowId),
+    ...forgeLink(config, status.push),
   };
+}
+
+/** The commit on the tree's forge, where Kiln's commit status shows. */
+function forgeLink(config: KilnConfig, push: PushRef): { forgeCommitUrl?: string } {
+  const forge = config.trees.find((t) => t.name === push.tree)?.forge;
+  const url = forge && forgeCommitUrl(forge, push.commit);
+  return url ? { forgeCommitUrl: url } : {};
 }
 
 function testView(test: InstallTestStatus | undefined): BuildView['installTest'] {

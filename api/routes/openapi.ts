@@ -190,6 +190,7 @@ const pushDetailSchema = {
     publish: { $ref: 'kiln-publish-result#' },
     url: { type: 'string' },
     temporalUrl: { type: 'string', description: 'The push workflow in the Temporal web UI.' },
+    forgeCommitUrl: { type: 'string', description: 'The pushed commit on the tree\'s forge, where Kiln\'s commit status shows (trees with a `forge` only).' },
   },
 } as const;
 

@@ -162,3 +162,26 @@ export function notificationMail(
 
 /** Attempts of one report before its failures are logged and dropped (the backoff spans a few minutes). */
 export const REPORT_ATTEMPTS = 5;
+
+/**
+ * The pushed commit's page on the forge (where its statuses show), from the API base the configuration names:
+ * Gitea/Forgejo `<host>/api/v1` → `<host>/<owner>/<repo>/commit/<sha>`; GitHub `api.github.com` → `github.com`
+ * (Enterprise: `<host>/api/v3` → `<host>`); GitLab `<host>/api/v4` → `<host>/<path>/-/commit/<sha>`. Undefined where
+ * it cannot be told (a GitLab project given by id, an API URL of another shape).
+ */
+export function forgeCommitUrl(forge: { kind: ForgeKind; apiUrl: string; repository: string }, commit: string): string | undefined {
+  let web: string | undefined;
+  const api = forge.apiUrl.replace(/\/+$/, '');
+  switch (forge.kind) {
+    case 'gitea':
+    case 'forgejo':
+      web = api.endsWith('/api/v1') ? api.slice(0, -'/api/v1'.length) : undefined;
+      return web && `${web}/${forge.repository}/commit/${commit}`;
+    case 'github':
+      web = /^https:\/\/api\.github\.com$/i.test(api) ? 'https://github.com' : api.endsWith('/api/v3') ? api.slice(0, -'/api/v3'.length) : undefined;
+      return web && `${web}/${forge.repository}/commit/${commit}`;
+    case 'gitlab':
+      web = api.endsWith('/api/v4') ? api.slice(0, -'/api/v4'.length) : undefined;
+      return web && !/^[0-9]+$/.test(forge.repository) ? `${web}/${forge.repository}/-/commit/${commit}` : undefined;
+  }
+}

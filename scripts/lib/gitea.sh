@@ -23,7 +23,8 @@ build_gitea() {
   rm -rf "$gitea_src" && mkdir -p "$(dirname "$gitea_src")" "$1/bin"
   cp -r "$module_dir" "$gitea_src"
   chmod -R u+w "$gitea_src"   # the module cache is read-only
-  (cd "$gitea_src" && go build -tags 'sqlite sqlite_unlock_notify' -ldflags '-s -w' -o "$gitea_bin.tmp" .) || { rm -f "$gitea_bin.tmp"; return 1; }
+  # -trimpath: the build cache then does not depend on where the tools dir is (each clean checkout has its own).
+  (cd "$gitea_src" && go build -trimpath -tags 'sqlite sqlite_unlock_notify' -ldflags '-s -w' -o "$gitea_bin.tmp" .) || { rm -f "$gitea_bin.tmp"; return 1; }
   mv -f "$gitea_bin.tmp" "$gitea_bin"
   echo "$gitea_version" > "$gitea_src/.complete"
 }

@@ -194,12 +194,19 @@ describe.sequential('a real Gitea drives Kiln and shows its commit status', () =
     expect(combined.state).toBe('success');
   });
 
-  it('the status link on Gitea\'s commit page opens the push in Kiln\'s web UI', async () => {
+  it('Kiln\'s push page links to the commit on Gitea, whose status link leads back to the push', async () => {
     browser = await launchChromium();
     const page = await browser.newPage();
-    await page.goto(`${gitea.url}/${gitea.user}/ports/commit/${commit}`);
+    const pushPage = `${kilnBase}/pushes/${TREE}/${BRANCH}/${commit}`;
+    await page.goto(pushPage);
+    const toForge = page.getByTestId('forge-commit-link');
+    expect(await toForge.getAttribute('href')).toBe(`${gitea.url}/${gitea.user}/ports/commit/${commit}`);
+    await shots.take(page, 'kiln-push');
+    await toForge.click();
+    await page.waitForURL(`${gitea.url}/${gitea.user}/ports/commit/${commit}`);
     await shots.take(page, 'gitea-commit');
-    const link = page.locator(`a[href="${kilnBase}/pushes/${TREE}/${BRANCH}/${commit}"]`).first();
+    // Gitea's commit page shows Kiln's status with its link (unstyled: this Gitea is built without its frontend).
+    const link = page.locator(`a[href="${pushPage}"]`).first();
     await link.waitFor({ state: 'attached', timeout: 30_000 });
     await page.goto((await link.getAttribute('href'))!);
     await shots.take(page, 'kiln-push-from-gitea');

@@ -45,7 +45,7 @@ ${done && NOTICES[done] ? notice(NOTICES[done]) : ''}
 ${push.liveError ? notice(`Temporal did not answer (${push.liveError}); this is the push's last record.`, 'error') : ''}
 <dl class="facts">
 <dt>Repository</dt><dd><a href="${uiLinks.repository(push.tree, push.branch)}">${push.tree}/${push.branch}</a></dd>
-<dt>Commit</dt><dd class="mono">${push.commit}</dd>
+<dt>Commit</dt><dd><span class="mono">${push.commit}</span>${push.forgeCommitUrl ? html` <a href="${push.forgeCommitUrl}" data-testid="forge-commit-link">on the forge, with its commit status</a>` : ''}</dd>
 <dt>Requested by</dt><dd>${push.requestedBy}</dd>
 <dt>Started</dt><dd>${timeEl(push.startedAt)}</dd>
 ${runningFor(push)}

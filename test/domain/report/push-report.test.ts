@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commitState, describeReport, DESCRIPTION_MAX, deliveryId, notificationBody, notificationMail, type PushReport } from '../../../domain/report/push-report';
+import { commitState, describeReport, DESCRIPTION_MAX, deliveryId, forgeCommitUrl, notificationBody, notificationMail, type PushReport } from '../../../domain/report/push-report';
 
 const push = { tree: 'example', branch: 'main', commit: '0123456789abcdef0123456789abcdef01234567' };
 
@@ -73,5 +73,21 @@ describe('notifications', () => {
     expect(headers.find((h) => h.startsWith('Message-ID: '))).toMatch(/^Message-ID: <[A-Za-z0-9._-]+@host>$/);
     expect(body).toContain('  kiln-hello/amd64: failed');
     expect(body).toContain('The push in Kiln: http://kiln/p');
+  });
+});
+
+describe('forgeCommitUrl', () => {
+  const sha = 'a'.repeat(40);
+  it('finds the commit page from each forge\'s API base', () => {
+    expect(forgeCommitUrl({ kind: 'gitea', apiUrl: 'https://git.example/api/v1', repository: 'o/r' }, sha)).toBe(`https://git.example/o/r/commit/${sha}`);
+    expect(forgeCommitUrl({ kind: 'forgejo', apiUrl: 'https://code.example/sub/api/v1/', repository: 'o/r' }, sha)).toBe(`https://code.example/sub/o/r/commit/${sha}`);
+    expect(forgeCommitUrl({ kind: 'github', apiUrl: 'https://api.github.com', repository: 'o/r' }, sha)).toBe(`https://github.com/o/r/commit/${sha}`);
+    expect(forgeCommitUrl({ kind: 'github', apiUrl: 'https://ghe.example/api/v3', repository: 'o/r' }, sha)).toBe(`https://ghe.example/o/r/commit/${sha}`);
+    expect(forgeCommitUrl({ kind: 'gitlab', apiUrl: 'https://gitlab.example/api/v4', repository: 'g/s/p' }, sha)).toBe(`https://gitlab.example/g/s/p/-/commit/${sha}`);
+  });
+
+  it('gives none where the page cannot be told', () => {
+    expect(forgeCommitUrl({ kind: 'gitlab', apiUrl: 'https://gitlab.example/api/v4', repository: '42' }, sha)).toBeUndefined();
+    expect(forgeCommitUrl({ kind: 'gitea', apiUrl: 'https://git.example/weird', repository: 'o/r' }, sha)).toBeUndefined();
   });
 });
