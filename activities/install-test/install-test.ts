@@ -164,12 +164,22 @@ export async function runInstallTest(
 
     for (const p of tested) {
       const target = format.installTarget(p.package, p.version);
-      await inContainer(`installing ${target}`, async (run) => {
-        log.note(`\n===== kiln: install test: ${target} in a fresh container =====\n`);
-        const code = await run(['install', target], 'root');
-        if (code === 0) summary.installed.push(p.package);
-        else summary.failed.push(`${p.package} (does not install)`);
-      });
+      // A package that does not install fails the same way twice; a hiccup of the mirror or the engine seldom does.
+      // So a failed install is tried once more in another fresh container before it fails the push.
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        let code = 0;
+        await inContainer(`installing ${target}${attempt > 1 ? ' (second try)' : ''}`, async (run) => {
+          log.note(`\n===== kiln: install test: ${target} in a fresh container${attempt > 1 ? ' (second try)' : ''} =====\n`);
+          code = await run(['install', target], 'root');
+        });
+        if (code === 0) {
+          summary.installed.push(p.package);
+          if (attempt > 1) log.note(`===== kiln: ${target} installed on the second try: the first failure was not the package's to repeat =====\n`);
+          break;
+        }
+        if (attempt === 2) summary.failed.push(`${p.package} (does not install)`);
+        else log.note(`===== kiln: ${target} did not install (exit ${code}); trying once more in a fresh container =====\n`);
+      }
     }
     for (const test of plan.tests) {
       await inContainer(`test ${test.name}`, async (run) => {

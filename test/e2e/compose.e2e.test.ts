@@ -298,7 +298,11 @@ describe('docker-compose deployment, end to end', () => {
       for (const b of push ? push.builds : []) {
         if (b.state === 'succeeded' && b.installTest?.state !== 'failed') continue;
         const log = b.logUrl ? await fetch(`http://127.0.0.1:${apiPort}${b.logUrl}`, { headers: { authorization: `Bearer ${apiToken}` } }).then((r) => r.text()).catch((e: unknown) => String(e)) : '';
-        failed.push(`--- ${b.id}: ${b.state}, install test ${b.installTest?.state ?? 'none'}\n${log.split('\n').slice(-40).join('\n')}`);
+        // From the install test's start (its first failing step is far from the log's end), at most 250 lines.
+        const lines = log.split('\n');
+        const starts = lines.map((l, i) => (l.includes('===== kiln: install test of') ? i : -1)).filter((i) => i >= 0);
+        const from = b.installTest?.state === 'failed' && starts.length > 0 ? starts[starts.length - 1] : -1;
+        failed.push(`--- ${b.id}: ${b.state}, install test ${b.installTest?.state ?? 'none'}\n${(from >= 0 ? lines.slice(from) : lines.slice(-40)).slice(0, 250).join('\n')}`);
       }
       throw new Error(`kiln push example --wait exited ${pushed.code}:\n${pushed.stdout.slice(-3000)}\n${failed.join('\n')}`);
     }
